@@ -1,0 +1,49 @@
+# The two commands a deployer needs: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+export PYTHONPATH := $(CURDIR)
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 3
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+
+.PHONY: help install train run shell test lint validate clean
+
+help:
+	@echo "make run    - set up, train if needed, start the assistant (Ctrl-C stops it)"
+	@echo "make shell  - chat with the running assistant in this terminal"
+	@echo "make test   - set up and run the whole test suite"
+	@echo "make lint   - ruff and mypy"
+	@echo "make train  - train now if no model matches the data (make run does this)"
+
+$(STAMP): pyproject.toml constraints.txt scripts/bootstrap.sh
+	scripts/bootstrap.sh
+	@touch $@
+
+install: $(STAMP)
+
+train: install
+	$(PY) -m assistant.ops.train
+
+run: install
+	$(PY) -m assistant.ops.run
+
+shell: install
+	$(PY) -m assistant.ops.chat
+
+validate: install
+	$(VENV)/bin/rasa data validate --fail-on-warnings \
+	  --domain domain.yml --config config.yml --data data/nlu data/rules data/stories
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf .state reports .pytest_cache .mypy_cache .ruff_cache

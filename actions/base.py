@@ -1,0 +1,39 @@
+"""Base class of every action that speaks: injectable knowledge store and clock."""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.runtime import default_store
+from assistant.clock import Clock, system_clock
+from assistant.knowledge import KnowledgeBase, KnowledgeStore
+
+
+class KnowledgeAction(Action, abc.ABC):
+    """An action that answers from the knowledge file. Tests pass their own store and clock."""
+
+    def __init__(self, store: Optional[KnowledgeStore] = None, clock: Clock = system_clock) -> None:
+        self._store = store
+        self.clock = clock
+
+    @property
+    def knowledge(self) -> KnowledgeBase:
+        store = self._store if self._store is not None else default_store()
+        return store.current()
+
+    @abc.abstractmethod
+    def name(self) -> Text:
+        """The action's name in the domain."""
+
+    @abc.abstractmethod
+    async def run(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[Dict[Text, Any]]:
+        """Send the messages and return the events."""

@@ -1,0 +1,52 @@
+"""``action_fallback``: no guessing below the confidence threshold; the second
+misunderstanding in a row hands the patient to phone support."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import KnowledgeAction
+from actions.handoff import send_handoff
+from actions.runtime import channel_kind, latest_intent, send_entry
+
+NLU_FALLBACK = "nlu_fallback"
+OUT_OF_SCOPE = "out_of_scope"
+MISUNDERSTOOD = frozenset({NLU_FALLBACK, OUT_OF_SCOPE})
+HANDOFF_AFTER = 2
+
+
+def misunderstandings_in_a_row(events: Iterable[Dict[str, Any]]) -> int:
+    """How many of the latest user messages, counting back, were not understood."""
+    count = 0
+    for event in reversed(list(events)):
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent not in MISUNDERSTOOD:
+            break
+        count += 1
+    return count
+
+
+class ActionFallback(KnowledgeAction):
+    def name(self) -> Text:
+        return "action_fallback"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        knowledge = self.knowledge
+        kind = channel_kind(tracker)
+        # Reached through the core fallback too, with an understood intent: still one miss.
+        misses = max(1, misunderstandings_in_a_row(tracker.events))
+        if misses >= HANDOFF_AFTER:
+            send_entry(dispatcher, knowledge, "conversation.fallback_handoff", kind)
+            send_handoff(dispatcher, knowledge, tracker, self.clock)
+            return []
+        intent = latest_intent(tracker)
+        entry_id = "conversation.out_of_scope" if intent == OUT_OF_SCOPE else "conversation.fallback"
+        send_entry(dispatcher, knowledge, entry_id, kind, fallback=True)
+        return []

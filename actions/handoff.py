@@ -1,0 +1,47 @@
+"""``action_handoff``: the support number, whether the line is open now, the nurse line and a
+callback offer."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.base import KnowledgeAction
+from actions.runtime import channel_kind, send_entry
+from assistant.clock import Clock
+from assistant.knowledge import KnowledgeBase
+from assistant.support_hours import format_opening, line_status
+
+CALLBACK_FORM = "callback_form"
+
+
+def send_handoff(
+    dispatcher: CollectingDispatcher,
+    knowledge: KnowledgeBase,
+    tracker: Tracker,
+    clock: Clock,
+) -> None:
+    """The handoff messages; shared with the fallback's escalation."""
+    kind = channel_kind(tracker)
+    status = line_status(clock(), knowledge.contacts.support_line)
+    if status.is_open or status.next_open is None:
+        send_entry(dispatcher, knowledge, "support.handoff_open", kind, handoff=True)
+    else:
+        params = {"next_open": format_opening(status.next_open)}
+        send_entry(dispatcher, knowledge, "support.handoff_closed", kind, params, handoff=True)
+    send_entry(dispatcher, knowledge, "support.nurse_reminder", kind)
+    if tracker.active_loop_name != CALLBACK_FORM:
+        send_entry(dispatcher, knowledge, "support.callback_offer", kind)
+
+
+class ActionHandoff(KnowledgeAction):
+    def name(self) -> Text:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        send_handoff(dispatcher, self.knowledge, tracker, self.clock)
+        return []

@@ -1,0 +1,69 @@
+"""What every action shares: the knowledge store, the channel kind and sending an entry."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Dict, Iterable, List, Mapping, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from assistant.knowledge import SMS, WEB, EntityMention, KnowledgeBase, KnowledgeStore
+from assistant.knowledge import knowledge_dir_from_env
+
+SMS_CHANNEL = "sms"
+
+
+@lru_cache(maxsize=1)
+def default_store() -> KnowledgeStore:
+    """The process-wide store, created on first use (reads ``$KNOWLEDGE_DIR`` then)."""
+    return KnowledgeStore(knowledge_dir_from_env())
+
+
+def channel_kind(tracker: Tracker) -> str:
+    """``sms`` for the SMS channel (plain, short texts), ``web`` for everything else.
+
+    At session start there is no user message yet; the channels put their name in the
+    message metadata, which Rasa hands over as ``session_started_metadata``.
+    """
+    channel = tracker.get_latest_input_channel()
+    if channel is None:
+        metadata = tracker.get_slot("session_started_metadata") or {}
+        channel = metadata.get("channel") if isinstance(metadata, dict) else None
+    return SMS if channel == SMS_CHANNEL else WEB
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    name = intent.get("name")
+    return str(name) if name else None
+
+
+def latest_entities(tracker: Tracker) -> List[EntityMention]:
+    """The entities of the latest message, in the order the message mentions them."""
+    entities: Iterable[Dict[str, Any]] = (tracker.latest_message or {}).get("entities") or []
+    ordered = sorted(entities, key=lambda entity: entity.get("start", 0))
+    return [
+        EntityMention(str(entity["entity"]), str(entity["value"]))
+        for entity in ordered
+        if entity.get("entity") and entity.get("value") is not None
+    ]
+
+
+def send_entry(
+    dispatcher: CollectingDispatcher,
+    knowledge: KnowledgeBase,
+    entry_id: str,
+    kind: str,
+    params: Optional[Mapping[str, str]] = None,
+    with_buttons: bool = True,
+    **metadata: Any,
+) -> None:
+    """Utter one knowledge entry; its id travels in the message metadata for the console."""
+    rendered = knowledge.render(entry_id, kind, params)
+    buttons = (
+        [{"title": button.title, "payload": button.payload} for button in rendered.buttons]
+        if with_buttons
+        else []
+    )
+    dispatcher.utter_message(text=rendered.text, buttons=buttons, kb_entry=entry_id, **metadata)

@@ -1,0 +1,1 @@
+"""Shared library of the patient help assistant: knowledge, NLU components, channels, clocks."""

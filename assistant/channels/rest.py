@@ -1,0 +1,119 @@
+"""Hardened REST channel at ``/webhooks/rest/webhook`` (same contract as Rasa's ``rest``).
+
+Compared with Rasa's built-in channel it:
+- answers malformed JSON, invalid UTF-8, empty or oversized messages with a clear 4xx;
+- treats a typed ``/intent{...}`` as plain text (see ``assistant.text_guard``);
+- fixes the input channel name (a client cannot claim to be another channel);
+- stores no client-chosen metadata;
+- never logs the message text, and answers with an apology and the phone number if the
+  bot fails instead of an empty list.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from assistant.knowledge import WEB, KnowledgeStore, knowledge_dir_from_env
+from assistant.text_guard import MAX_MESSAGE_CHARS, RejectedMessage, clean_user_text
+
+logger = logging.getLogger(__name__)
+
+SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
+TECHNICAL_ERROR_ENTRY = "conversation.technical_error"
+KNOWN_CREDENTIALS = {"max_message_chars", "knowledge_dir"}
+
+
+class PatientRestInput(InputChannel):
+    """REST input channel: POST ``{"sender": "...", "message": "..."}``."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    def __init__(self, store: KnowledgeStore, max_message_chars: int = MAX_MESSAGE_CHARS) -> None:
+        self.store = store
+        self.max_message_chars = max_message_chars
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        credentials = credentials or {}
+        unknown = set(credentials) - KNOWN_CREDENTIALS
+        if unknown:
+            raise ValueError(
+                f"credentials.yml: unknown keys for the {cls.name()} channel: {sorted(unknown)}; "
+                f"known: {sorted(KNOWN_CREDENTIALS)}"
+            )
+        directory = credentials.get("knowledge_dir")
+        store = KnowledgeStore(knowledge_dir_from_env() if directory is None else directory)
+        max_chars = int(credentials.get("max_message_chars", MAX_MESSAGE_CHARS))
+        if max_chars < 1:
+            raise ValueError("credentials.yml: max_message_chars must be positive")
+        return cls(store, max_chars)
+
+    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+        return {"channel": self.name()}
+
+    def _error(self, error: RejectedMessage) -> HTTPResponse:
+        return response.json({"error": error.reason}, status=error.status)
+
+    def _parse(self, request: Request) -> Dict[str, Any]:
+        try:
+            body = json.loads((request.body or b"").decode("utf-8"))
+        except UnicodeDecodeError:
+            raise RejectedMessage(400, "request body is not valid UTF-8") from None
+        except json.JSONDecodeError:
+            raise RejectedMessage(400, "request body is not valid JSON") from None
+        if not isinstance(body, dict):
+            raise RejectedMessage(400, "request body must be a JSON object")
+        return body
+
+    def _technical_error(self) -> List[Dict[str, Any]]:
+        rendered = self.store.current().render(TECHNICAL_ERROR_ENTRY, WEB)
+        return [{"text": rendered.text}]
+
+    def blueprint(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Blueprint:
+        webhook = Blueprint(f"patient_rest_{id(self)}", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = self._parse(request)
+                sender = body.get("sender")
+                if not isinstance(sender, str) or not SENDER_PATTERN.match(sender):
+                    raise RejectedMessage(400, "sender must be 1-128 letters, digits or _.:@-")
+                knowledge = self.store.current()
+                text = clean_user_text(
+                    body.get("message"), knowledge.button_payloads(), self.max_message_chars
+                )
+            except RejectedMessage as error:
+                return self._error(error)
+            collector = CollectingOutputChannel()
+            message = UserMessage(
+                text,
+                collector,
+                sender,
+                input_channel=self.name(),
+                metadata=self.get_metadata(request),
+            )
+            try:
+                await on_new_message(message)
+            except Exception:  # noqa: BLE001 - the patient must get an answer whatever failed
+                logger.exception("Handling a REST message failed (text not logged)")
+                return response.json(collector.messages + self._technical_error())
+            return response.json(collector.messages)
+
+        return webhook

@@ -1,0 +1,96 @@
+"""The loaded knowledge: lookup of entries by id, intent and entity, and rendering per channel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from assistant.knowledge.models import Button, Contacts, Entry
+
+WEB = "web"
+SMS = "sms"
+
+
+@dataclass(frozen=True)
+class EntityMention:
+    """An entity the NLU found in a message: its name and canonical value."""
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class RenderedAnswer:
+    """An entry's text for one channel kind, with placeholders filled in."""
+
+    entry_id: str
+    text: str
+    buttons: Tuple[Button, ...]
+
+
+class KnowledgeBase:
+    """Immutable view over all validated entries plus the contacts."""
+
+    def __init__(self, entries: Sequence[Entry], contacts: Contacts) -> None:
+        self._entries: Dict[str, Entry] = {entry.id: entry for entry in entries}
+        self.contacts = contacts
+        self._by_intent: Dict[str, List[Entry]] = {}
+        for entry in entries:
+            for intent in entry.intents:
+                self._by_intent.setdefault(intent, []).append(entry)
+
+    @property
+    def entries(self) -> List[Entry]:
+        return list(self._entries.values())
+
+    @property
+    def intents(self) -> List[str]:
+        """Every intent some entry answers."""
+        return sorted(self._by_intent)
+
+    def get(self, entry_id: str) -> Entry:
+        try:
+            return self._entries[entry_id]
+        except KeyError:
+            raise KeyError(f"no knowledge entry with id {entry_id!r}") from None
+
+    def has(self, entry_id: str) -> bool:
+        return entry_id in self._entries
+
+    def default_for(self, intent: str) -> Optional[Entry]:
+        """The general entry for an intent (the one that names no entity)."""
+        for entry in self._by_intent.get(intent, []):
+            if entry.entity is None:
+                return entry
+        return None
+
+    def select(self, intent: str, entities: Iterable[EntityMention] = ()) -> Optional[Entry]:
+        """The most specific entry for an intent: one whose entity the message names, else the
+        intent's general entry. Entities are tried in the order the message mentions them."""
+        candidates = self._by_intent.get(intent, [])
+        for mention in entities:
+            for entry in candidates:
+                if entry.entity_pair == (mention.name, mention.value):
+                    return entry
+        return self.default_for(intent)
+
+    def button_payloads(self) -> List[str]:
+        """Every payload a button in the knowledge can send back."""
+        return sorted({button.payload for entry in self.entries for button in entry.buttons})
+
+    def render(
+        self, entry_id: str, channel_kind: str, params: Optional[Mapping[str, str]] = None
+    ) -> RenderedAnswer:
+        """Fill the entry's web (markdown) or SMS text with contact details and ``params``."""
+        entry = self.get(entry_id)
+        values = dict(self.contacts.placeholder_values(channel_kind))
+        missing = set(entry.params) - set(params or {})
+        if missing:
+            raise ValueError(f"entry {entry_id!r} needs params {sorted(missing)}")
+        values.update({key: str(value) for key, value in (params or {}).items()})
+        template = entry.sms if channel_kind == SMS else entry.answer
+        return RenderedAnswer(
+            entry_id=entry.id,
+            text=template.format_map(values),
+            buttons=tuple(entry.buttons),
+        )

@@ -1,0 +1,196 @@
+"""Typed schema of the curated knowledge files in ``data/knowledge``.
+
+Every user-facing sentence the assistant sends lives in these files. The models validate the
+files at load time so a bad edit fails fast with the file and entry named.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import string
+from typing import Dict, List, Optional, Set, Tuple
+
+from pydantic import BaseModel, Extra, Field, validator
+
+SMS_MAX_CHARS = 300
+ENTRY_ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
+
+# Placeholders every answer may use; their values come from contacts.yml.
+CONTACT_PLACEHOLDERS: Set[str] = {
+    "organisation",
+    "support_link",
+    "support_phone",
+    "support_hours",
+    "emergency_number",
+    "crisis_line",
+    "example_phone",
+}
+# Placeholders an action fills in at run time; an entry must declare them in ``params``.
+RUNTIME_PLACEHOLDERS: Set[str] = {"next_open", "name", "phone", "best_time"}
+
+# GSM 03.38 basic character set (plus the extension table), so an SMS form never forces UCS-2.
+GSM7_CHARACTERS = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+    "^{}\\[~]|€"
+)
+
+
+def placeholders_in(text: str) -> Set[str]:
+    """Names of the ``{placeholders}`` used in ``text``."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+class _Strict(BaseModel):
+    class Config:
+        extra = Extra.forbid
+        allow_mutation = False
+
+
+class Button(_Strict):
+    """A quick reply: what the patient sees and what the client sends back."""
+
+    title: str = Field(..., min_length=1, max_length=40)
+    payload: str = Field(..., min_length=1, max_length=200)
+
+
+class Source(_Strict):
+    """Where on the source page the entry's facts come from, with verbatim quotes."""
+
+    section: str = Field(..., min_length=1)
+    quotes: List[str] = Field(default_factory=list)
+
+
+class Entry(_Strict):
+    """One answer: the web form (markdown), the SMS form, buttons, provenance and match terms."""
+
+    id: str = Field(..., regex=ENTRY_ID_PATTERN)
+    intents: List[str] = Field(default_factory=list)
+    entity: Optional[Dict[str, str]] = None
+    params: List[str] = Field(default_factory=list)
+    answer: str = Field(..., min_length=1)
+    sms: str = Field(..., min_length=1)
+    buttons: List[Button] = Field(default_factory=list)
+    source: Source
+    last_reviewed: dt.date
+    synonyms: List[str] = Field(default_factory=list)
+
+    @validator("answer", "sms")
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @validator("sms")
+    def _sms_is_short_plain_gsm7(cls, value: str) -> str:
+        if len(value) > SMS_MAX_CHARS:
+            raise ValueError(f"sms form is {len(value)} characters; the limit is {SMS_MAX_CHARS}")
+        if re.search(r"\*\*|\]\(|^#|^- ", value, flags=re.MULTILINE):
+            raise ValueError("sms form must be plain text, without markdown")
+        outside = sorted({ch for ch in value if ch not in GSM7_CHARACTERS and ch not in "{}"})
+        if outside:
+            raise ValueError(f"sms form has characters outside GSM-7: {outside!r}")
+        return value
+
+    @validator("entity")
+    def _one_entity(cls, value: Optional[Dict[str, str]]) -> Optional[Dict[str, str]]:
+        if value is not None and len(value) != 1:
+            raise ValueError("entity must name exactly one entity: {name: value}")
+        return value
+
+    @validator("params", each_item=True)
+    def _known_param(cls, value: str) -> str:
+        if value not in RUNTIME_PLACEHOLDERS:
+            raise ValueError(f"unknown param {value!r}; known: {sorted(RUNTIME_PLACEHOLDERS)}")
+        return value
+
+    @validator("buttons")
+    def _unique_button_payloads(cls, value: List[Button]) -> List[Button]:
+        payloads = [button.payload for button in value]
+        if len(payloads) != len(set(payloads)):
+            raise ValueError("two buttons share a payload")
+        return value
+
+    @validator("synonyms", each_item=True)
+    def _clean_synonym(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not value:
+            raise ValueError("empty synonym")
+        return value
+
+    @validator("sms", "answer")
+    def _placeholders_known(cls, value: str, values: Dict[str, object]) -> str:
+        allowed = CONTACT_PLACEHOLDERS | set(values.get("params") or [])  # type: ignore[arg-type]
+        try:
+            unknown = placeholders_in(value) - allowed
+        except ValueError as error:  # unbalanced braces
+            raise ValueError(f"bad placeholder syntax: {error}") from error
+        if unknown:
+            raise ValueError(
+                f"unknown placeholders {sorted(unknown)}; declare run-time ones in params"
+            )
+        return value
+
+    @property
+    def entity_pair(self) -> Optional[Tuple[str, str]]:
+        """The (entity name, value) this entry answers, if it is entity-specific."""
+        if not self.entity:
+            return None
+        return next(iter(self.entity.items()))
+
+
+class SupportLine(_Strict):
+    display: str
+    digits: str
+    tel: str = Field(..., regex=r"^\+[0-9]{6,15}$")
+    timezone: str
+    opens: dt.time
+    closes: dt.time
+    hours_text: str
+
+    @validator("timezone")
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @validator("closes")
+    def _closes_after_opening(cls, value: dt.time, values: Dict[str, object]) -> dt.time:
+        opens = values.get("opens")
+        if isinstance(opens, dt.time) and value <= opens:
+            raise ValueError("closes must be after opens")
+        return value
+
+
+class Contacts(_Strict):
+    organisation: str
+    support_line: SupportLine
+    emergency_number: str
+    crisis_line: str
+    example_phone: str
+    source: str
+    last_reviewed: dt.date
+
+    def placeholder_values(self, channel_kind: str) -> Dict[str, str]:
+        """Values of the contact placeholders for a ``web`` (markdown) or ``sms`` text."""
+        line = self.support_line
+        plain_phone = f"{line.display} ({line.digits})"
+        link = f"[{line.display}](tel:{line.tel}) ({line.digits})"
+        return {
+            "organisation": self.organisation,
+            "support_link": link if channel_kind == "web" else plain_phone,
+            "support_phone": plain_phone,
+            "support_hours": line.hours_text,
+            "emergency_number": self.emergency_number,
+            "crisis_line": self.crisis_line,
+            "example_phone": self.example_phone,
+        }
+
+
+class KnowledgeFile(_Strict):
+    """One ``data/knowledge/<topic>.yml`` file of entries."""
+
+    entries: List[Entry]

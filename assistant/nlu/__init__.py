@@ -1,0 +1,1 @@
+"""NLU building blocks: deterministic term and emergency matching over the knowledge synonyms."""

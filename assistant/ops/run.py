@@ -1,0 +1,138 @@
+"""``python -m assistant.ops.run``: start the action server and the Rasa server, in the
+foreground, until Ctrl-C; then stop both.
+
+Defaults are embedded (loopback only, SQLite tracker store in ``.state/``); every port and
+host can be changed through the environment variables listed in the README.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional
+
+from assistant.ops.train import ensure_model, rasa_command
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    host: str
+    rasa_port: int
+    action_port: int
+    endpoints: str
+    credentials: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> RunSettings:
+        return cls(
+            host=env.get("ASSISTANT_HOST", "127.0.0.1"),
+            rasa_port=int(env.get("RASA_PORT", "5005")),
+            action_port=int(env.get("ACTION_PORT", "5055")),
+            endpoints=env.get("RASA_ENDPOINTS", "endpoints.yml"),
+            credentials=env.get("RASA_CREDENTIALS", "credentials.yml"),
+        )
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout_s: float) -> None:
+    """Poll ``url`` until it answers 200; fail if the process dies or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url}: the server exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as reply:  # noqa: S310 - loopback URL
+                if reply.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"{url} did not come up within {timeout_s:.0f} s")
+
+
+def start_servers(root: Path, model: Path, settings: RunSettings) -> List[subprocess.Popen]:
+    """Start both servers and wait until they answer. Returns the processes."""
+    env: Dict[str, str] = {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "SANIC_HOST": settings.host,  # rasa-sdk binds to $SANIC_HOST (default 0.0.0.0)
+    }
+    (root / ".state").mkdir(exist_ok=True)
+    actions = subprocess.Popen(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
+         "--port", str(settings.action_port)],
+        cwd=root, env=env,
+    )
+    processes = [actions]
+    try:
+        wait_until_up(f"http://{settings.host}:{settings.action_port}/health", actions, 120)
+        rasa = subprocess.Popen(
+            [rasa_command(), "run",
+             "--model", str(model),
+             "--interface", settings.host,
+             "--port", str(settings.rasa_port),
+             "--endpoints", settings.endpoints,
+             "--credentials", settings.credentials],
+            cwd=root, env=env,
+        )
+        processes.append(rasa)
+        wait_until_up(f"http://{settings.host}:{settings.rasa_port}/webhooks/rest/", rasa, 300)
+    except BaseException:
+        stop(processes)
+        raise
+    return processes
+
+
+def stop(processes: List[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    root = Path.cwd()
+    settings = RunSettings.from_env(os.environ)
+    model = ensure_model(root)
+    print("Starting the action server and the Rasa server...", flush=True)
+    processes = start_servers(root, model, settings)
+    url = f"http://localhost:{settings.rasa_port}/webhooks/rest/webhook"
+    print(
+        "\nThe assistant is ready.\n"
+        f"  REST channel: {url}\n"
+        "  Chat in a terminal: make shell   (in another window)\n"
+        f"  Or: curl -s {url} -d '{{\"sender\": \"me\", \"message\": \"hi\"}}'\n"
+        "Press Ctrl-C to stop.\n",
+        flush=True,
+    )
+    stopping = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        while not stopping and all(p.poll() is None for p in processes):
+            time.sleep(0.5)
+    finally:
+        print("Stopping...", flush=True)
+        stop(processes)
+    failed = [p for p in processes if p.returncode not in (0, None, -signal.SIGTERM)]
+    return 1 if failed and not stopping else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Shared fixtures: the knowledge, a fresh copy of it, trackers, a dispatcher, a fake clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from assistant.knowledge import KnowledgeBase, KnowledgeStore, load_knowledge
+
+ROOT = Path(__file__).resolve().parents[1]
+KNOWLEDGE_DIR = ROOT / "data" / "knowledge"
+PACIFIC = ZoneInfo("America/Los_Angeles")
+
+
+@pytest.fixture
+def knowledge() -> KnowledgeBase:
+    return load_knowledge(KNOWLEDGE_DIR)
+
+
+@pytest.fixture
+def knowledge_copy(tmp_path: Path) -> Path:
+    """A private copy of data/knowledge that a test may edit."""
+    target = tmp_path / "knowledge"
+    shutil.copytree(KNOWLEDGE_DIR, target)
+    return target
+
+
+@pytest.fixture
+def store(knowledge_copy: Path) -> KnowledgeStore:
+    return KnowledgeStore(knowledge_copy, check_interval_s=0)
+
+
+@pytest.fixture
+def domain() -> Dict[str, Any]:
+    with (ROOT / "domain.yml").open() as handle:
+        return dict(yaml.safe_load(handle))
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()
+
+
+class FakeClock:
+    """A clock a test sets by hand."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def set_pacific(self, year: int, month: int, day: int, hour: int, minute: int) -> None:
+        self.now = dt.datetime(year, month, day, hour, minute, tzinfo=PACIFIC)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(dt.datetime(2026, 6, 15, 12, 0, tzinfo=PACIFIC))
+
+
+def user_event(
+    intent: str,
+    text: str = "",
+    entities: Optional[List[Dict[str, Any]]] = None,
+    channel: str = "rest",
+) -> Dict[str, Any]:
+    parse_data = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.99},
+        "entities": entities or [],
+    }
+    return {
+        "event": "user",
+        "text": text,
+        "parse_data": parse_data,
+        "input_channel": channel,
+    }
+
+
+MakeTracker = Callable[..., Tracker]
+
+
+@pytest.fixture
+def make_tracker() -> MakeTracker:
+    """Build a tracker whose latest message has the given intent, entities and channel."""
+
+    def build(
+        intent: str = "greet",
+        text: str = "",
+        entities: Optional[List[Dict[str, Any]]] = None,
+        channel: str = "rest",
+        slots: Optional[Dict[str, Any]] = None,
+        active_loop: Optional[str] = None,
+        history: Optional[List[Dict[str, Any]]] = None,
+    ) -> Tracker:
+        latest = user_event(intent, text, entities, channel)
+        events = [*(history or []), latest]
+        return Tracker(
+            sender_id="test-conversation",
+            slots=dict(slots or {}),
+            latest_message=latest["parse_data"],
+            events=events,
+            paused=False,
+            followup_action=None,
+            active_loop={"name": active_loop} if active_loop else {},
+            latest_action_name="action_listen",
+        )
+
+    return build
