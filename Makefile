@@ -37,7 +37,7 @@ validate: install
 	$(VENV)/bin/rasa data validate --fail-on-warnings \
 	  --domain domain.yml --config config.yml --data data/nlu data/rules data/stories
 
-test: install
+test: install lint
 	$(PY) -m pytest
 
 lint: install

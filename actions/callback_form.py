@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import abc
-
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import FormValidationAction, Tracker

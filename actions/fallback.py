@@ -19,9 +19,12 @@ HANDOFF_AFTER = 2
 
 
 def misunderstandings_in_a_row(events: Iterable[Dict[str, Any]]) -> int:
-    """How many of the latest user messages, counting back, were not understood."""
+    """How many of the latest user messages of this session, counting back, were not
+    understood."""
     count = 0
     for event in reversed(list(events)):
+        if event.get("event") in ("session_started", "restart"):
+            break
         if event.get("event") != "user":
             continue
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
@@ -47,6 +50,8 @@ class ActionFallback(KnowledgeAction):
             send_handoff(dispatcher, knowledge, tracker, self.clock)
             return []
         intent = latest_intent(tracker)
-        entry_id = "conversation.out_of_scope" if intent == OUT_OF_SCOPE else "conversation.fallback"
+        entry_id = (
+            "conversation.out_of_scope" if intent == OUT_OF_SCOPE else "conversation.fallback"
+        )
         send_entry(dispatcher, knowledge, entry_id, kind, fallback=True)
         return []

@@ -8,8 +8,14 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from assistant.knowledge import SMS, WEB, EntityMention, KnowledgeBase, KnowledgeStore
-from assistant.knowledge import knowledge_dir_from_env
+from assistant.knowledge import (
+    SMS,
+    WEB,
+    EntityMention,
+    KnowledgeBase,
+    KnowledgeStore,
+    knowledge_dir_from_env,
+)
 
 SMS_CHANNEL = "sms"
 

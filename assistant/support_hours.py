@@ -29,7 +29,9 @@ def line_status(now: dt.datetime, line: SupportLine) -> LineStatus:
     if local < opens_today:
         return LineStatus(is_open=False, next_open=opens_today)
     tomorrow = local.date() + dt.timedelta(days=1)
-    return LineStatus(is_open=False, next_open=dt.datetime.combine(tomorrow, line.opens, tzinfo=zone))
+    return LineStatus(
+        is_open=False, next_open=dt.datetime.combine(tomorrow, line.opens, tzinfo=zone)
+    )
 
 
 def format_opening(next_open: dt.datetime) -> str:

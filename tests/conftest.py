@@ -116,3 +116,11 @@ def make_tracker() -> MakeTracker:
         )
 
     return build
+
+
+@pytest.fixture(scope="session")
+def trained_model() -> Path:
+    """The model for the current training data; trained once per session if missing."""
+    from assistant.ops.train import ensure_model
+
+    return ensure_model(ROOT)

@@ -79,9 +79,7 @@ class PatientRestInput(InputChannel):
         rendered = self.store.current().render(TECHNICAL_ERROR_ENTRY, WEB)
         return [{"text": rendered.text}]
 
-    def blueprint(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
-    ) -> Blueprint:
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"patient_rest_{id(self)}", __name__)
 
         @webhook.route("/", methods=["GET"])
@@ -111,7 +109,7 @@ class PatientRestInput(InputChannel):
             )
             try:
                 await on_new_message(message)
-            except Exception:  # noqa: BLE001 - the patient must get an answer whatever failed
+            except Exception:  # the patient must get an answer whatever failed
                 logger.exception("Handling a REST message failed (text not logged)")
                 return response.json(collector.messages + self._technical_error())
             return response.json(collector.messages)

@@ -76,9 +76,7 @@ def _check_consistency(found: List[Tuple[Path, Entry]]) -> None:
     specific: Dict[Tuple[str, str, str], str] = {}
     for path, entry in found:
         if entry.id in seen:
-            raise KnowledgeError(
-                f"{path}: entry {entry.id!r}: id already used in {seen[entry.id]}"
-            )
+            raise KnowledgeError(f"{path}: entry {entry.id!r}: id already used in {seen[entry.id]}")
         seen[entry.id] = path
         for intent in entry.intents:
             pair = entry.entity_pair

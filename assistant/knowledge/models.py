@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 from pydantic import BaseModel, Extra, Field, validator
 
@@ -118,8 +118,8 @@ class Entry(_Strict):
         return value
 
     @validator("sms", "answer")
-    def _placeholders_known(cls, value: str, values: Dict[str, object]) -> str:
-        allowed = CONTACT_PLACEHOLDERS | set(values.get("params") or [])  # type: ignore[arg-type]
+    def _placeholders_known(cls, value: str, values: Dict[str, Any]) -> str:
+        allowed = CONTACT_PLACEHOLDERS | set(values.get("params") or [])
         try:
             unknown = placeholders_in(value) - allowed
         except ValueError as error:  # unbalanced braces
@@ -128,6 +128,13 @@ class Entry(_Strict):
             raise ValueError(
                 f"unknown placeholders {sorted(unknown)}; declare run-time ones in params"
             )
+        return value
+
+    @validator("synonyms")
+    def _synonyms_name_something(cls, value: List[str], values: Dict[str, Any]) -> List[str]:
+        is_emergency = "emergency" in (values.get("intents") or [])
+        if value and not values.get("entity") and not is_emergency:
+            raise ValueError("synonyms need an entity (or an emergency entry) to be matched as")
         return value
 
     @property

@@ -73,5 +73,7 @@ class KnowledgeStore:
                     logger.info("Reloaded knowledge from %s", self.directory)
                 except KnowledgeError as error:
                     self.last_error = str(error)
-                    logger.error("Knowledge reload failed, keeping the last good version: %s", error)
+                    logger.error(
+                        "Knowledge reload failed, keeping the last good version: %s", error
+                    )
         return self._knowledge

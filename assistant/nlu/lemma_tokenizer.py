@@ -15,9 +15,7 @@ from rasa.shared.nlu.training_data.message import Message
 from assistant.nlu.terms import blank_english, lemma_key
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
 class LemmaTokenizer(Tokenizer):
     """Splits text with spaCy's English rules and sets each token's lookup lemma."""
 

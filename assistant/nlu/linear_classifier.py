@@ -33,9 +33,7 @@ def lemma_text(message: Message) -> str:
     return " ".join((token.lemma or token.text).lower() for token in tokens)
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LinearIntentClassifier(GraphComponent, IntentClassifier):
     """TF-IDF + logistic regression intent classifier; trains in seconds."""
 
@@ -111,17 +109,19 @@ class LinearIntentClassifier(GraphComponent, IntentClassifier):
         probabilities = self.model.predict_proba(texts, [lemma_text(m) for m in messages])
         limit = int(self.component_config["ranking_length"])
         min_coverage = float(self.component_config["min_char_coverage"])
-        for message, row, text in zip(messages, probabilities, texts):
+        for message, row, text in zip(messages, probabilities, texts, strict=True):
             if self.model.char_coverage(text) < min_coverage:
                 row = row * 0.0
-            ranking = sorted(
-                (
-                    {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: float(p)}
-                    for name, p in zip(self.model.classes, row)
-                ),
-                key=lambda item: -item[PREDICTED_CONFIDENCE_KEY],
+            scored = sorted(
+                zip(self.model.classes, (float(p) for p in row), strict=True),
+                key=lambda pair: -pair[1],
             )
+            ranking = [
+                {INTENT_NAME_KEY: name, PREDICTED_CONFIDENCE_KEY: confidence}
+                for name, confidence in scored
+            ]
             message.set(INTENT, ranking[0], add_to_output=True)
-            message.set(INTENT_RANKING_KEY, ranking[:limit] if limit > 0 else ranking,
-                        add_to_output=True)
+            message.set(
+                INTENT_RANKING_KEY, ranking[:limit] if limit > 0 else ranking, add_to_output=True
+            )
         return messages

@@ -39,9 +39,7 @@ logger = logging.getLogger(__name__)
 KNOWLEDGE_DIR_KEY = "knowledge_dir"
 
 
-@DefaultV1Recipe.register(
-    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
-)
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class KnowledgeTermMatcher(GraphComponent, EntityExtractorMixin):
     """Adds knowledge-term entities and overrides the intent on an emergency phrase."""
 
@@ -112,5 +110,5 @@ class KnowledgeTermMatcher(GraphComponent, EntityExtractorMixin):
             if item.get(INTENT_NAME_KEY) != EMERGENCY_INTENT
         ]
         message.set(INTENT, forced, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, [forced] + ranking, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [forced, *ranking], add_to_output=True)
         logger.debug("Emergency phrase matched; intent forced to %s", EMERGENCY_INTENT)

@@ -21,7 +21,8 @@ from spacy.tokens import Doc
 from assistant.knowledge.base import KnowledgeBase
 
 EMERGENCY_INTENT = "emergency"
-TOPIC_ENTITY = "kb_topic"
+EMERGENCY_ENTITY = "emergency"
+MEDICAL_EMERGENCY = "medical"
 # Words allowed between two words of an emergency phrase; knowledge terms must be contiguous.
 EMERGENCY_GAP = 3
 
@@ -138,7 +139,7 @@ class TermIndex:
             if not entry.synonyms:
                 continue
             emergency = EMERGENCY_INTENT in entry.intents
-            entity, value = entry.entity_pair or (TOPIC_ENTITY, entry.id)
+            entity, value = entry.entity_pair or (EMERGENCY_ENTITY, MEDICAL_EMERGENCY)
             label_key = f"{entry.id}"
             self._labels[label_key] = _Label(entity, value, entry.id, emergency)
             patterns = []
@@ -186,7 +187,7 @@ class TermIndex:
         # Lower-case so "CANT" splits like "cant"; keep offsets valid for the original text.
         lowered = text.lower()
         doc = self._nlp.make_doc(lowered if len(lowered) == len(text) else text)
-        for token, key in zip(doc, token_keys(doc)):
+        for token, key in zip(doc, token_keys(doc), strict=True):
             token.norm_ = self._correct(key)
         spans = self._matcher(doc, as_spans=True)
         chosen: List[TermMatch] = []

@@ -16,9 +16,11 @@ from typing import Any, Dict, List
 
 def send(url: str, sender: str, text: str) -> List[Dict[str, Any]]:
     body = json.dumps({"sender": sender, "message": text}).encode()
-    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"not an http(s) URL: {url}")
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - user-given URL
+        with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310 - the user's own assistant URL
             return list(json.load(reply))
     except urllib.error.HTTPError as error:
         return [{"text": f"[{error.code}] {error.read().decode(errors='replace')}"}]

@@ -46,31 +46,37 @@ def read_examples(path: Path) -> List[Tuple[str, str]]:
 def _macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> Tuple[float, Dict[str, Dict]]:
     report: Dict[str, Dict] = {}
     for label in sorted(set(gold)):
-        tp = sum(1 for g, p in zip(gold, predicted) if g == label and p == label)
-        fp = sum(1 for g, p in zip(gold, predicted) if g != label and p == label)
-        fn = sum(1 for g, p in zip(gold, predicted) if g == label and p != label)
+        tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g == label and p == label)
+        fp = sum(1 for g, p in zip(gold, predicted, strict=True) if g != label and p == label)
+        fn = sum(1 for g, p in zip(gold, predicted, strict=True) if g == label and p != label)
         precision = tp / (tp + fp) if tp + fp else 0.0
         recall = tp / (tp + fn) if tp + fn else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        confused = Counter(p for g, p in zip(gold, predicted) if g == label and p != label)
+        confused = Counter(
+            p for g, p in zip(gold, predicted, strict=True) if g == label and p != label
+        )
         report[label] = {
-            "precision": round(precision, 3), "recall": round(recall, 3), "f1": round(f1, 3),
-            "support": tp + fn, "confused_with": dict(confused.most_common()),
+            "precision": round(precision, 3),
+            "recall": round(recall, 3),
+            "f1": round(f1, 3),
+            "support": tp + fn,
+            "confused_with": dict(confused.most_common()),
         }
     macro = sum(item["f1"] for item in report.values()) / max(1, len(report))
     return macro, report
 
 
-def score(gold: Sequence[str], final: Sequence[str], top1: Sequence[str],
-          texts: Sequence[str]) -> Tuple[NluScores, Dict[str, Dict]]:
+def score(
+    gold: Sequence[str], final: Sequence[str], top1: Sequence[str], texts: Sequence[str]
+) -> Tuple[NluScores, Dict[str, Dict]]:
     n = len(gold)
     macro, report = _macro_f1(gold, final)
-    emergencies = [(t, p) for t, g, p in zip(texts, gold, final) if g == EMERGENCY]
+    emergencies = [(t, p) for t, g, p in zip(texts, gold, final, strict=True) if g == EMERGENCY]
     missed = tuple(t for t, p in emergencies if p != EMERGENCY)
     scores = NluScores(
         examples=n,
-        accuracy=sum(g == p for g, p in zip(gold, final)) / n,
-        top1_accuracy=sum(g == p for g, p in zip(gold, top1)) / n,
+        accuracy=sum(g == p for g, p in zip(gold, final, strict=True)) / n,
+        top1_accuracy=sum(g == p for g, p in zip(gold, top1, strict=True)) / n,
         macro_f1=macro,
         fallback_rate=sum(p == FALLBACK for p in final) / n,
         emergency_recall=(1 - len(missed) / len(emergencies)) if emergencies else 1.0,
@@ -93,22 +99,32 @@ async def _predict(model: Path, texts: Sequence[str]) -> Tuple[List[str], List[s
     return final, top1
 
 
-def write_reports(out: Path, scores: NluScores, report: Dict[str, Dict],
-                  gold: Sequence[str], final: Sequence[str], texts: Sequence[str]) -> None:
+def write_reports(
+    out: Path,
+    scores: NluScores,
+    report: Dict[str, Dict],
+    gold: Sequence[str],
+    final: Sequence[str],
+    texts: Sequence[str],
+) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "nlu_heldout_report.json").write_text(
-        json.dumps({"summary": asdict(scores), "per_intent": report}, indent=2))
+        json.dumps({"summary": asdict(scores), "per_intent": report}, indent=2)
+    )
     labels = sorted(set(gold) | set(final))
     matrix: Dict[str, Counter] = defaultdict(Counter)
-    for g, p in zip(gold, final):
+    for g, p in zip(gold, final, strict=True):
         matrix[g][p] += 1
-    lines = ["# Held-out NLU confusion matrix (rows: true intent, columns: predicted)", "",
-             "| true \\ predicted | " + " | ".join(labels) + " |",
-             "|---" * (len(labels) + 1) + "|"]
+    lines = [
+        "# Held-out NLU confusion matrix (rows: true intent, columns: predicted)",
+        "",
+        "| true \\ predicted | " + " | ".join(labels) + " |",
+        "|---" * (len(labels) + 1) + "|",
+    ]
     for g in sorted(set(gold)):
         lines.append(f"| {g} | " + " | ".join(str(matrix[g][p] or "") for p in labels) + " |")
     lines += ["", "## Errors", ""]
-    lines += [f"- `{t}`: {g} -> {p}" for t, g, p in zip(texts, gold, final) if g != p]
+    lines += [f"- `{t}`: {g} -> {p}" for t, g, p in zip(texts, gold, final, strict=True) if g != p]
     (out / "nlu_heldout_confusion.md").write_text("\n".join(lines) + "\n")
 
 

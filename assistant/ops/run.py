@@ -56,31 +56,54 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout_s: float) -> None
     raise TimeoutError(f"{url} did not come up within {timeout_s:.0f} s")
 
 
-def start_servers(root: Path, model: Path, settings: RunSettings) -> List[subprocess.Popen]:
+def start_servers(
+    root: Path,
+    model: Path,
+    settings: RunSettings,
+    extra_env: Optional[Mapping[str, str]] = None,
+) -> List[subprocess.Popen]:
     """Start both servers and wait until they answer. Returns the processes."""
     env: Dict[str, str] = {
         **os.environ,
+        **(extra_env or {}),
         "PYTHONPATH": str(root),
         "RASA_TELEMETRY_ENABLED": "false",
         "SANIC_HOST": settings.host,  # rasa-sdk binds to $SANIC_HOST (default 0.0.0.0)
     }
     (root / ".state").mkdir(exist_ok=True)
     actions = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions",
-         "--port", str(settings.action_port)],
-        cwd=root, env=env,
+        [
+            sys.executable,
+            "-m",
+            "rasa_sdk",
+            "--actions",
+            "actions",
+            "--port",
+            str(settings.action_port),
+        ],
+        cwd=root,
+        env=env,
     )
     processes = [actions]
     try:
         wait_until_up(f"http://{settings.host}:{settings.action_port}/health", actions, 120)
         rasa = subprocess.Popen(
-            [rasa_command(), "run",
-             "--model", str(model),
-             "--interface", settings.host,
-             "--port", str(settings.rasa_port),
-             "--endpoints", settings.endpoints,
-             "--credentials", settings.credentials],
-            cwd=root, env=env,
+            [
+                rasa_command(),
+                "run",
+                "--model",
+                str(model),
+                "--interface",
+                settings.host,
+                "--port",
+                str(settings.rasa_port),
+                "--endpoints",
+                settings.endpoints,
+                "--credentials",
+                settings.credentials,
+            ],
+            cwd=root,
+            env=env,
         )
         processes.append(rasa)
         wait_until_up(f"http://{settings.host}:{settings.rasa_port}/webhooks/rest/", rasa, 300)
@@ -112,7 +135,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         "\nThe assistant is ready.\n"
         f"  REST channel: {url}\n"
         "  Chat in a terminal: make shell   (in another window)\n"
-        f"  Or: curl -s {url} -d '{{\"sender\": \"me\", \"message\": \"hi\"}}'\n"
+        f'  Or: curl -s {url} -d \'{{"sender": "me", "message": "hi"}}\'\n'
         "Press Ctrl-C to stop.\n",
         flush=True,
     )

@@ -9,8 +9,14 @@ from assistant.phone import parse_callback_number
 
 @pytest.mark.parametrize(
     "text",
-    ["310-555-0123", "(310) 555 0123", "+1 310 555 0123", "3105550123", "310.555.0123",
-     "my cell is 310 555 0123 thanks"],
+    [
+        "310-555-0123",
+        "(310) 555 0123",
+        "+1 310 555 0123",
+        "3105550123",
+        "310.555.0123",
+        "my cell is 310 555 0123 thanks",
+    ],
 )
 def test_us_numbers_are_accepted(text: str) -> None:
     number = parse_callback_number(text)

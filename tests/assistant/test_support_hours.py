@@ -52,7 +52,8 @@ def test_spring_forward_day(knowledge: KnowledgeBase) -> None:
     assert not status.is_open
     assert status.next_open is not None
     assert status.next_open.astimezone(dt.timezone.utc) == dt.datetime(
-        2026, 3, 8, 13, 0, tzinfo=dt.timezone.utc)  # 06:00 PDT = 13:00 UTC
+        2026, 3, 8, 13, 0, tzinfo=dt.timezone.utc
+    )  # 06:00 PDT = 13:00 UTC
     assert line_status(dt.datetime(2026, 3, 8, 13, 0, tzinfo=dt.timezone.utc), line).is_open
     assert not line_status(dt.datetime(2026, 3, 8, 12, 59, tzinfo=dt.timezone.utc), line).is_open
 

@@ -43,7 +43,10 @@ def test_trusted_button_payload_keeps_its_meaning() -> None:
         ('/affirm{"callback_phone": "+13105550123"}', 'affirm{"callback_phone": "+13105550123"}'),
         ("/emergency", "emergency"),
         ("//greet", "greet"),
-        ('/ask_side_effects{"side_effect": "fatigue"}', 'ask_side_effects{"side_effect": "fatigue"}'),
+        (
+            '/ask_side_effects{"side_effect": "fatigue"}',
+            'ask_side_effects{"side_effect": "fatigue"}',
+        ),
     ],
 )
 def test_typed_intent_syntax_becomes_plain_text(typed: str, expected: str) -> None:
@@ -60,5 +63,5 @@ def test_lone_surrogates_and_controls_are_removed() -> None:
 
 
 def test_emoji_and_other_scripts_are_kept() -> None:
-    assert clean_user_text("\U0001F622\U0001F622", TRUSTED) == "\U0001F622\U0001F622"
+    assert clean_user_text("\U0001f622\U0001f622", TRUSTED) == "\U0001f622\U0001f622"
     assert clean_user_text("\u00bfqu\u00e9 es la inmunoterapia?", TRUSTED).startswith("\u00bf")

@@ -30,24 +30,69 @@ def _entry(data: dict, entry_id: str) -> dict:
 
 
 BAD_EDITS = [
-    ("missing answer", "side_effects.yml", "side_effects.rash",
-     lambda d: _entry(d, "side_effects.rash").pop("answer"), "answer"),
-    ("sms too long", "side_effects.yml", "side_effects.rash",
-     lambda d: _entry(d, "side_effects.rash").update(sms="x" * (SMS_MAX_CHARS + 1)), "sms"),
-    ("curly quote in sms", "side_effects.yml", "side_effects.fatigue",
-     lambda d: _entry(d, "side_effects.fatigue").update(sms="It\u2019s rare."), "GSM-7"),
-    ("markdown in sms", "treatment.yml", "treatment.dosing",
-     lambda d: _entry(d, "treatment.dosing").update(sms="**bold** text"), "markdown"),
-    ("unknown placeholder", "infusion_center.yml", "infusion.hours",
-     lambda d: _entry(d, "infusion.hours").update(answer="Call {fax_number}."), "fax_number"),
-    ("unknown field", "other_pages.yml", "other.locations",
-     lambda d: _entry(d, "other.locations").update(answr="typo"), "answr"),
-    ("bad date", "other_pages.yml", "other.virtual_care",
-     lambda d: _entry(d, "other.virtual_care").update(last_reviewed="yesterday"), "last_reviewed"),
-    ("two entities", "cancer_origin.yml", "cancer_origin.lung",
-     lambda d: _entry(d, "cancer_origin.lung").update(entity={"a": "b", "c": "d"}), "entity"),
-    ("undeclared param", "support.yml", "callback.confirmed",
-     lambda d: _entry(d, "callback.confirmed").update(params=[]), "name"),
+    (
+        "missing answer",
+        "side_effects.yml",
+        "side_effects.rash",
+        lambda d: _entry(d, "side_effects.rash").pop("answer"),
+        "answer",
+    ),
+    (
+        "sms too long",
+        "side_effects.yml",
+        "side_effects.rash",
+        lambda d: _entry(d, "side_effects.rash").update(sms="x" * (SMS_MAX_CHARS + 1)),
+        "sms",
+    ),
+    (
+        "curly quote in sms",
+        "side_effects.yml",
+        "side_effects.fatigue",
+        lambda d: _entry(d, "side_effects.fatigue").update(sms="It\u2019s rare."),
+        "GSM-7",
+    ),
+    (
+        "markdown in sms",
+        "treatment.yml",
+        "treatment.dosing",
+        lambda d: _entry(d, "treatment.dosing").update(sms="**bold** text"),
+        "markdown",
+    ),
+    (
+        "unknown placeholder",
+        "infusion_center.yml",
+        "infusion.hours",
+        lambda d: _entry(d, "infusion.hours").update(answer="Call {fax_number}."),
+        "fax_number",
+    ),
+    (
+        "unknown field",
+        "other_pages.yml",
+        "other.locations",
+        lambda d: _entry(d, "other.locations").update(answr="typo"),
+        "answr",
+    ),
+    (
+        "bad date",
+        "other_pages.yml",
+        "other.virtual_care",
+        lambda d: _entry(d, "other.virtual_care").update(last_reviewed="yesterday"),
+        "last_reviewed",
+    ),
+    (
+        "two entities",
+        "cancer_origin.yml",
+        "cancer_origin.lung",
+        lambda d: _entry(d, "cancer_origin.lung").update(entity={"a": "b", "c": "d"}),
+        "entity",
+    ),
+    (
+        "undeclared param",
+        "support.yml",
+        "callback.confirmed",
+        lambda d: _entry(d, "callback.confirmed").update(params=[]),
+        "name",
+    ),
 ]
 
 
@@ -68,23 +113,47 @@ def test_bad_entry_is_rejected_naming_file_and_entry(
 
 
 def test_duplicate_id_is_rejected(knowledge_copy: Path) -> None:
-    _edit(knowledge_copy, "other_pages.yml",
-          lambda d: _entry(d, "other.locations").update(id="other.virtual_care"))
-    with pytest.raises(KnowledgeError, match=r"other_pages.yml.*'other.virtual_care'.*already used"):
+    _edit(
+        knowledge_copy,
+        "other_pages.yml",
+        lambda d: _entry(d, "other.locations").update(id="other.virtual_care"),
+    )
+    with pytest.raises(
+        KnowledgeError, match=r"other_pages.yml.*'other.virtual_care'.*already used"
+    ):
         load_knowledge(knowledge_copy)
 
 
 def test_second_general_entry_for_an_intent_is_rejected(knowledge_copy: Path) -> None:
-    _edit(knowledge_copy, "cancer_origin.yml",
-          lambda d: _entry(d, "cancer_origin.lung").pop("entity"))
+    def drop_entity(data: dict) -> None:
+        entry = _entry(data, "cancer_origin.lung")
+        entry.pop("entity")
+        entry["synonyms"] = []
+
+    _edit(knowledge_copy, "cancer_origin.yml", drop_entity)
     with pytest.raises(KnowledgeError, match=r"'cancer_origin.lung'.*already has the general"):
         load_knowledge(knowledge_copy)
 
 
 def test_intent_without_general_entry_is_rejected(knowledge_copy: Path) -> None:
-    _edit(knowledge_copy, "other_pages.yml",
-          lambda d: _entry(d, "other.locations").update(entity={"place": "x"}))
+    _edit(
+        knowledge_copy,
+        "other_pages.yml",
+        lambda d: _entry(d, "other.locations").update(entity={"place": "x"}),
+    )
     with pytest.raises(KnowledgeError, match=r"'ask_locations' has no general entry"):
+        load_knowledge(knowledge_copy)
+
+
+def test_synonyms_without_an_entity_are_rejected(knowledge_copy: Path) -> None:
+    _edit(
+        knowledge_copy,
+        "other_pages.yml",
+        lambda d: _entry(d, "other.locations").update(synonyms=["clinic"]),
+    )
+    with pytest.raises(
+        KnowledgeError, match=r"'other.locations': synonyms: synonyms need an entity"
+    ):
         load_knowledge(knowledge_copy)
 
 
@@ -95,8 +164,9 @@ def test_broken_yaml_names_the_file(knowledge_copy: Path) -> None:
 
 
 def test_bad_contacts_are_rejected(knowledge_copy: Path) -> None:
-    _edit(knowledge_copy, "contacts.yml",
-          lambda d: d["support_line"].update(timezone="Mars/Olympus"))
+    _edit(
+        knowledge_copy, "contacts.yml", lambda d: d["support_line"].update(timezone="Mars/Olympus")
+    )
     with pytest.raises(KnowledgeError, match=r"contacts.yml: support_line.timezone"):
         load_knowledge(knowledge_copy)
 

@@ -43,8 +43,12 @@ def test_every_quote_is_on_the_page(knowledge: KnowledgeBase, page: str) -> None
 
 
 def test_topic_answers_quote_the_page(knowledge: KnowledgeBase) -> None:
-    topic_entries = [e for e in knowledge.entries if e.id.split(".")[0] in {
-        "immunotherapy", "treatment", "side_effects", "cancer_origin", "infusion", "other"}]
+    topic_entries = [
+        e
+        for e in knowledge.entries
+        if e.id.split(".")[0]
+        in {"immunotherapy", "treatment", "side_effects", "cancer_origin", "infusion", "other"}
+    ]
     assert topic_entries
     assert [e.id for e in topic_entries if not e.source.quotes] == []
 
@@ -57,10 +61,20 @@ def test_every_number_stated_is_on_the_page_or_in_contacts(
     knowledge: KnowledgeBase, page: str
 ) -> None:
     contacts = knowledge.contacts
-    allowed = set(NUMBER.findall(" ".join([
-        contacts.support_line.digits, contacts.support_line.tel, contacts.support_line.hours_text,
-        contacts.emergency_number, contacts.crisis_line, contacts.example_phone,
-    ])))
+    allowed = set(
+        NUMBER.findall(
+            " ".join(
+                [
+                    contacts.support_line.digits,
+                    contacts.support_line.tel,
+                    contacts.support_line.hours_text,
+                    contacts.emergency_number,
+                    contacts.crisis_line,
+                    contacts.example_phone,
+                ]
+            )
+        )
+    )
     unexplained = []
     for entry in knowledge.entries:
         params = {name: "" for name in entry.params}

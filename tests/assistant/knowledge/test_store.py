@@ -22,16 +22,16 @@ def test_edited_answer_is_served_without_restart(
 ) -> None:
     before = store.current().render("infusion.hours", WEB).text
     assert "24 hours a day" in before
-    _replace(knowledge_copy / "infusion_center.yml",
-             "The infusion center is open **24 hours a day",
-             "EDITED: The infusion center is open **24 hours a day")
+    _replace(
+        knowledge_copy / "infusion_center.yml",
+        "The infusion center is open **24 hours a day",
+        "EDITED: The infusion center is open **24 hours a day",
+    )
     after = store.current().render("infusion.hours", WEB).text
     assert after.startswith("EDITED:")
 
 
-def test_broken_edit_keeps_last_good_knowledge(
-    store: KnowledgeStore, knowledge_copy: Path
-) -> None:
+def test_broken_edit_keeps_last_good_knowledge(store: KnowledgeStore, knowledge_copy: Path) -> None:
     _replace(knowledge_copy / "infusion_center.yml", "id: infusion.hours", "id: Not A Valid Id")
     knowledge = store.current()
     assert knowledge.has("infusion.hours")

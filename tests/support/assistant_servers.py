@@ -1,0 +1,72 @@
+"""Start the real action server and Rasa server (trained model) for end-to-end tests."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from assistant.ops.run import RunSettings, start_servers, stop
+from tests.support.sanic_server import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class RunningAssistant:
+    url: str
+    tracker_db: Path
+    processes: List[subprocess.Popen]
+
+    def say(self, sender: str, text: str, timeout: float = 30) -> List[Dict[str, Any]]:
+        """POST one message to the REST channel and return the bot's replies."""
+        status, body = self.post({"sender": sender, "message": text}, timeout)
+        assert status == 200, (status, body)
+        return list(body)
+
+    def post(self, body: Any, timeout: float = 30) -> tuple[int, Any]:
+        return self.post_raw(json.dumps(body).encode(), timeout)
+
+    def post_raw(self, data: bytes, timeout: float = 30) -> tuple[int, Any]:
+        request = urllib.request.Request(
+            self.url, data, {"Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as reply:
+                return reply.status, json.load(reply)
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def stop(self) -> None:
+        stop(self.processes)
+
+
+def start_assistant(
+    workdir: Path, model: Path, knowledge_dir: Optional[Path] = None
+) -> RunningAssistant:
+    """Both servers on free loopback ports, with a SQLite tracker store in ``workdir``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    action_port, rasa_port = free_port(), free_port()
+    tracker_db = workdir / "tracker.db"
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {tracker_db}\n"
+    )
+    settings = RunSettings(
+        host="127.0.0.1",
+        rasa_port=rasa_port,
+        action_port=action_port,
+        endpoints=str(endpoints),
+        credentials=str(ROOT / "credentials.yml"),
+    )
+    env = {"KNOWLEDGE_DIR": str(knowledge_dir)} if knowledge_dir else {}
+    processes = start_servers(ROOT, model, settings, extra_env=env)
+    return RunningAssistant(
+        url=f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
+        tracker_db=tracker_db,
+        processes=processes,
+    )
