@@ -68,6 +68,8 @@ def start_servers(
         **(extra_env or {}),
         "PYTHONPATH": str(root),
         "RASA_TELEMETRY_ENABLED": "false",
+        # Rasa 3.6's dependencies print pages of deprecation warnings at start-up.
+        "PYTHONWARNINGS": os.environ.get("PYTHONWARNINGS", "ignore"),
         "SANIC_HOST": settings.host,  # rasa-sdk binds to $SANIC_HOST (default 0.0.0.0)
     }
     (root / ".state").mkdir(exist_ok=True)

@@ -1,0 +1,99 @@
+"""Every intent the bot can predict has an answer, and every knowledge entry can be reached."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Dict, Set
+
+import yaml
+
+from assistant.knowledge import KnowledgeBase
+
+ROOT = Path(__file__).resolve().parents[1]
+# Intents answered by actions that compose several entries rather than by action_answer.
+ACTION_HANDLED = {"request_human": "action_handoff", "request_callback": "callback_form"}
+
+
+def _rule_and_story_intents() -> Dict[str, Set[str]]:
+    """For each intent, the actions that directly follow it in rules and stories."""
+    following: Dict[str, Set[str]] = {}
+    for path in [*ROOT.glob("data/rules/*.yml"), *ROOT.glob("data/stories/*.yml")]:
+        data = yaml.safe_load(path.read_text())
+        for block in data.get("rules", []) + data.get("stories", []):
+            steps = block["steps"]
+            for step, nxt in zip(steps, [*steps[1:], {}], strict=True):
+                intents = [s["intent"] for s in step.get("or", []) if "intent" in s]
+                if "intent" in step:
+                    intents.append(step["intent"])
+                for intent in intents:
+                    following.setdefault(intent, set()).add(nxt.get("action", ""))
+    return following
+
+
+def test_every_domain_intent_has_an_answer(knowledge: KnowledgeBase, domain: Dict[str, Any]):
+    unanswered = [
+        intent
+        for intent in domain["intents"]
+        if knowledge.default_for(intent) is None and intent not in ACTION_HANDLED
+    ]
+    assert unanswered == []
+
+
+def test_low_confidence_fallback_has_an_answer(knowledge: KnowledgeBase) -> None:
+    assert knowledge.default_for("nlu_fallback") is not None
+
+
+def test_every_domain_intent_is_handled_by_a_rule(domain: Dict[str, Any]) -> None:
+    following = _rule_and_story_intents()
+    assert [i for i in domain["intents"] if not following.get(i)] == []
+    for intent, action in ACTION_HANDLED.items():
+        assert action in following[intent]
+
+
+def test_every_knowledge_intent_is_a_domain_intent(
+    knowledge: KnowledgeBase, domain: Dict[str, Any]
+) -> None:
+    assert set(knowledge.intents) - set(domain["intents"]) == {"nlu_fallback"}
+
+
+def test_every_entry_is_reachable(knowledge: KnowledgeBase, domain: Dict[str, Any]) -> None:
+    """Reachable: the general answer of an intent, the answer for an entity the term matcher
+    can find, or an entry an action sends by id."""
+    action_source = "\n".join(p.read_text() for p in ROOT.glob("actions/*.py"))
+    action_source += (ROOT / "assistant" / "channels" / "rest.py").read_text()
+    sent_by_id = set(re.findall(r'"([a-z_]+\.[a-z_.]+)"', action_source))
+    domain_entities = {next(iter(e)) if isinstance(e, dict) else e for e in domain["entities"]}
+    unreachable = []
+    for entry in knowledge.entries:
+        general = any(knowledge.default_for(i) is entry for i in entry.intents)
+        specific = (
+            entry.entity_pair is not None
+            and entry.entity_pair[0] in domain_entities
+            and bool(entry.synonyms)
+            and any(i in domain["intents"] for i in entry.intents)
+        )
+        if not (general or specific or entry.id in sent_by_id):
+            unreachable.append(entry.id)
+    assert unreachable == []
+
+
+def test_entries_sent_by_id_exist(knowledge: KnowledgeBase) -> None:
+    action_source = "\n".join(p.read_text() for p in ROOT.glob("actions/*.py"))
+    referenced = set(
+        re.findall(r'"((?:support|callback|conversation|safety)\.[a-z_]+)"', action_source)
+    )
+    assert referenced
+    assert [entry_id for entry_id in referenced if not knowledge.has(entry_id)] == []
+
+
+def test_every_button_payload_names_a_domain_intent(
+    knowledge: KnowledgeBase, domain: Dict[str, Any]
+) -> None:
+    bad = []
+    for payload in knowledge.button_payloads():
+        if payload.startswith("/"):
+            intent = re.match(r"/([a-z_]+)", payload)
+            if not intent or intent.group(1) not in domain["intents"]:
+                bad.append(payload)
+    assert bad == []
