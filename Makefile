@@ -9,11 +9,12 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install train run shell test lint validate clean
+.PHONY: help install train run shell sms test lint validate clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (Ctrl-C stops it)"
 	@echo "make shell  - chat with the running assistant in this terminal"
+	@echo "make sms    - text the running assistant like Twilio would (needs TWILIO_AUTH_TOKEN)"
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make lint   - ruff and mypy"
 	@echo "make train  - train now if no model matches the data (make run does this)"
@@ -32,6 +33,9 @@ run: install
 
 shell: install
 	$(PY) -m assistant.ops.chat
+
+sms: install
+	$(PY) -m assistant.ops.sms_try
 
 validate: install
 	$(VENV)/bin/rasa data validate --fail-on-warnings \

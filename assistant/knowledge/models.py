@@ -27,7 +27,15 @@ CONTACT_PLACEHOLDERS: Set[str] = {
     "example_phone",
 }
 # Placeholders an action fills in at run time; an entry must declare them in ``params``.
-RUNTIME_PLACEHOLDERS: Set[str] = {"next_open", "name", "phone", "best_time"}
+RUNTIME_PLACEHOLDERS: Set[str] = {
+    "next_open",
+    "name",
+    "phone",
+    "best_time",
+    "choices",
+    "number",
+    "title",
+}
 
 # GSM 03.38 basic character set (plus the extension table), so an SMS form never forces UCS-2.
 GSM7_CHARACTERS = set(

@@ -28,6 +28,7 @@ class RunSettings:
     action_port: int
     endpoints: str
     credentials: str
+    state_dir: str = ".state"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RunSettings:
@@ -37,7 +38,47 @@ class RunSettings:
             action_port=int(env.get("ACTION_PORT", "5055")),
             endpoints=env.get("RASA_ENDPOINTS", "endpoints.yml"),
             credentials=env.get("RASA_CREDENTIALS", "credentials.yml"),
+            state_dir=env.get("ASSISTANT_STATE_DIR", ".state"),
         )
+
+
+SMS_CHANNEL = "assistant.channels.sms.SmsInput"
+
+
+def prepare_channels(
+    state_dir: Path, credentials: Path, env: Mapping[str, str]
+) -> tuple[Path, Dict[str, str], List[str]]:
+    """The credentials file Rasa gets, extra environment, and notes for the user.
+
+    The SMS channel needs TWILIO_AUTH_TOKEN; without it the channel is left out. Its
+    conversation-id secret comes from SMS_ID_SECRET, or a random one kept in .state/.
+    """
+    import secrets
+
+    import yaml
+
+    channels = yaml.safe_load(credentials.read_text()) or {}
+    extra: Dict[str, str] = {}
+    notes: List[str] = []
+    if SMS_CHANNEL in channels:
+        if not env.get("TWILIO_AUTH_TOKEN"):
+            del channels[SMS_CHANNEL]
+            notes.append("SMS channel: off (set TWILIO_AUTH_TOKEN to turn it on)")
+        else:
+            if not env.get("SMS_ID_SECRET"):
+                secret_file = state_dir / "sms_id_secret"
+                if not secret_file.exists():
+                    secret_file.parent.mkdir(parents=True, exist_ok=True)
+                    secret_file.touch(mode=0o600)
+                    secret_file.write_text(secrets.token_hex(32))
+                extra["SMS_ID_SECRET"] = secret_file.read_text().strip()
+            if not env.get("SMS_STATE_DB"):
+                extra["SMS_STATE_DB"] = str(state_dir / "sms.db")
+            notes.append("SMS channel: on at /webhooks/sms/webhook (signature checked)")
+    target = state_dir / "credentials.yml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml.safe_dump(channels, sort_keys=False))
+    return target, extra, notes
 
 
 def wait_until_up(url: str, process: subprocess.Popen, timeout_s: float) -> None:
@@ -63,16 +104,19 @@ def start_servers(
     extra_env: Optional[Mapping[str, str]] = None,
 ) -> List[subprocess.Popen]:
     """Start both servers and wait until they answer. Returns the processes."""
+    base_env = {**os.environ, **(extra_env or {})}
+    state_dir = root / settings.state_dir
+    credentials, channel_env, _ = prepare_channels(state_dir, root / settings.credentials, base_env)
     env: Dict[str, str] = {
-        **os.environ,
-        **(extra_env or {}),
+        **base_env,
+        **channel_env,
         "PYTHONPATH": str(root),
         "RASA_TELEMETRY_ENABLED": "false",
         # Rasa 3.6's dependencies print pages of deprecation warnings at start-up.
         "PYTHONWARNINGS": os.environ.get("PYTHONWARNINGS", "ignore"),
         "SANIC_HOST": settings.host,  # rasa-sdk binds to $SANIC_HOST (default 0.0.0.0)
     }
-    (root / ".state").mkdir(exist_ok=True)
+    state_dir.mkdir(parents=True, exist_ok=True)
     actions = subprocess.Popen(
         [
             sys.executable,
@@ -102,7 +146,7 @@ def start_servers(
                 "--endpoints",
                 settings.endpoints,
                 "--credentials",
-                settings.credentials,
+                str(credentials),
             ],
             cwd=root,
             env=env,
@@ -133,9 +177,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     print("Starting the action server and the Rasa server...", flush=True)
     processes = start_servers(root, model, settings)
     url = f"http://localhost:{settings.rasa_port}/webhooks/rest/webhook"
+    _, _, notes = prepare_channels(
+        root / settings.state_dir, root / settings.credentials, os.environ
+    )
     print(
         "\nThe assistant is ready.\n"
         f"  REST channel: {url}\n"
+        + "".join(f"  {note}\n" for note in notes)
+        + "  Try SMS locally: make sms   (with the same TWILIO_AUTH_TOKEN)\n"
         "  Chat in a terminal: make shell   (in another window)\n"
         f'  Or: curl -s {url} -d \'{{"sender": "me", "message": "hi"}}\'\n'
         "Press Ctrl-C to stop.\n",

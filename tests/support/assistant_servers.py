@@ -45,7 +45,10 @@ class RunningAssistant:
 
 
 def start_assistant(
-    workdir: Path, model: Path, knowledge_dir: Optional[Path] = None
+    workdir: Path,
+    model: Path,
+    knowledge_dir: Optional[Path] = None,
+    env: Optional[Dict[str, str]] = None,
 ) -> RunningAssistant:
     """Both servers on free loopback ports, with a SQLite tracker store in ``workdir``."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -62,9 +65,12 @@ def start_assistant(
         action_port=action_port,
         endpoints=str(endpoints),
         credentials=str(ROOT / "credentials.yml"),
+        state_dir=str(workdir),
     )
-    env = {"KNOWLEDGE_DIR": str(knowledge_dir)} if knowledge_dir else {}
-    processes = start_servers(ROOT, model, settings, extra_env=env)
+    extra = dict(env or {})
+    if knowledge_dir:
+        extra["KNOWLEDGE_DIR"] = str(knowledge_dir)
+    processes = start_servers(ROOT, model, settings, extra_env=extra)
     return RunningAssistant(
         url=f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
         tracker_db=tracker_db,

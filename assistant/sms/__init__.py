@@ -1,0 +1,1 @@
+"""SMS channel building blocks: segments, keywords, identity, state and reply shaping."""
