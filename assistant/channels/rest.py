@@ -16,11 +16,12 @@ import logging
 import re
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from assistant.channels.output import AnnotatedOutputChannel, emergency_first
 from assistant.knowledge import WEB, KnowledgeStore, knowledge_dir_from_env
 from assistant.text_guard import MAX_MESSAGE_CHARS, RejectedMessage, clean_user_text
 
@@ -99,7 +100,7 @@ class PatientRestInput(InputChannel):
                 )
             except RejectedMessage as error:
                 return self._error(error)
-            collector = CollectingOutputChannel()
+            collector = AnnotatedOutputChannel()
             message = UserMessage(
                 text,
                 collector,
@@ -112,6 +113,6 @@ class PatientRestInput(InputChannel):
             except Exception:  # the patient must get an answer whatever failed
                 logger.exception("Handling a REST message failed (text not logged)")
                 return response.json(collector.messages + self._technical_error())
-            return response.json(collector.messages)
+            return response.json(emergency_first(collector.messages))
 
         return webhook

@@ -25,13 +25,14 @@ import os
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Text
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from assistant.channels.output import AnnotatedOutputChannel, emergency_first
 from assistant.knowledge import SMS, KnowledgeStore, knowledge_dir_from_env
 from assistant.sms.identity import conversation_id, normalize_number
 from assistant.sms.keywords import Keyword, keyword_of
@@ -132,7 +133,7 @@ class SmsInput(InputChannel):
     ) -> Optional[list]:
         """The bot's messages, or None if it did not answer in time (it still finishes)."""
         collector = message.output_channel
-        assert isinstance(collector, CollectingOutputChannel)
+        assert isinstance(collector, AnnotatedOutputChannel)
         task = asyncio.ensure_future(on_new_message(message))
         try:
             await asyncio.wait_for(asyncio.shield(task), timeout=self.reply_timeout_s)
@@ -142,7 +143,7 @@ class SmsInput(InputChannel):
         except Exception:  # the patient gets the apology whatever failed
             logger.exception("Handling an SMS failed (text not logged)")
             return None
-        return list(collector.messages)
+        return emergency_first(list(collector.messages))
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"sms_webhook_{id(self)}", __name__)
@@ -195,7 +196,7 @@ class SmsInput(InputChannel):
                 text = clean_user_text(body, trusted_payloads=())
             except RejectedMessage:
                 return self._keyword_reply("conversation.fallback")
-        collector = CollectingOutputChannel()
+        collector = AnnotatedOutputChannel()
         message = UserMessage(
             text, collector, sender, input_channel=self.name(), metadata=self.get_metadata(request)
         )

@@ -49,6 +49,12 @@ class SmsState:
                 (conversation_id, int(opted_out), time.time()),
             )
 
+    def is_opted_out_any(self) -> bool:
+        """Whether any conversation has opted out (for checks and audits)."""
+        with self._lock:
+            row = self._db.execute("SELECT 1 FROM opt_out WHERE opted_out = 1 LIMIT 1").fetchone()
+        return row is not None
+
     def set_menu(self, conversation_id: str, payloads: List[str]) -> None:
         with self._lock:
             if payloads:

@@ -48,16 +48,16 @@ def test_button_payload_with_entity_selects_the_entry(
 )
 def test_emergency_gets_911_first(assistant: RunningAssistant, new_sender: Sender, text: str):
     replies = assistant.say(new_sender(), text)
-    first_after_disclaimer = replies[1]["text"]
-    assert first_after_disclaimer.startswith(
-        "**If this is an emergency, call [911](tel:911) now.**"
-    )
-    assert "oncology nurses are always reachable by phone" in texts(replies)
+    first = replies[0]
+    assert first["text"].startswith("**If this is an emergency, call [911](tel:911) now.**")
+    assert first["emergency"] is True and first["kb_entry"] == "safety.emergency"
+    assert "oncology nurses are always reachable by phone" in first["text"]
+    assert "not a substitute for professional medical care" in replies[1]["text"]
 
 
 def test_self_harm_gets_988(assistant: RunningAssistant, new_sender: Sender) -> None:
     replies = assistant.say(new_sender(), "i dont want to live anymore")
-    assert "988" in replies[1]["text"] and "911" in replies[1]["text"]
+    assert "988" in replies[0]["text"] and "911" in replies[0]["text"]
 
 
 def test_personal_medical_advice_is_declined(

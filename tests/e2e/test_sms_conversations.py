@@ -1,0 +1,62 @@
+"""A full conversation over SMS against the trained model and the real actions."""
+
+from __future__ import annotations
+
+import sqlite3
+import urllib.request
+from pathlib import Path
+from typing import Iterator, List
+
+import pytest
+
+from assistant.ops.sms_try import messages_of, signed_form
+from tests.support.assistant_servers import RunningAssistant, start_assistant
+
+pytestmark = pytest.mark.slow
+TOKEN = "e2e-sms-token-4242424242"
+PHONE = "+13105550177"
+
+
+@pytest.fixture(scope="module")
+def sms_assistant(
+    trained_model: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningAssistant]:
+    env = {"TWILIO_AUTH_TOKEN": TOKEN, "SMS_ID_SECRET": "e2e-secret-0123456789abcdef"}
+    running = start_assistant(tmp_path_factory.mktemp("sms"), trained_model, env=env)
+    yield running
+    running.stop()
+
+
+def text(assistant: RunningAssistant, body: str, sender: str = PHONE) -> List[str]:
+    url = assistant.url.replace("/rest/", "/sms/")
+    data, headers = signed_form(url, TOKEN, sender, body)
+    request = urllib.request.Request(url, data, headers, method="POST")
+    with urllib.request.urlopen(request, timeout=15) as reply:
+        assert reply.status == 200
+        return messages_of(reply.read().decode())
+
+
+def test_emergency_gets_911_in_the_first_sms(sms_assistant: RunningAssistant) -> None:
+    messages = text(sms_assistant, "my husband cant breathe", sender="+13105550178")
+    assert messages[0].startswith("If this is an emergency, call 911 now.")
+    assert all("](" not in m and "**" not in m for m in messages)
+
+
+def test_side_effect_question_gets_the_sms_answer(sms_assistant: RunningAssistant) -> None:
+    messages = text(sms_assistant, "does immunotherapy cause a rash?")
+    joined = "\n".join(messages)
+    assert "Rash is one of the possible side effects of immunotherapy" in joined
+    assert "**" not in joined and "tel:" not in joined
+    assert "Reply 1 for Other side effects, 2 for Talk to a person." in joined
+    handoff = "\n".join(text(sms_assistant, "2"))
+    assert "1-800-CEDARS-1 (1-800-233-2771)" in handoff
+
+
+def test_no_raw_phone_number_in_the_tracker(sms_assistant: RunningAssistant) -> None:
+    text(sms_assistant, "hello", sender="+13105550179")
+    with sqlite3.connect(sms_assistant.tracker_db) as db:
+        rows = db.execute("SELECT sender_id, data FROM events").fetchall()
+    assert rows
+    for sender_id, data in rows:
+        for digits in ("3105550177", "3105550178", "3105550179"):
+            assert digits not in sender_id and digits not in data
