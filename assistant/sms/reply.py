@@ -10,6 +10,7 @@ from assistant.knowledge import SMS, KnowledgeBase
 from assistant.sms.segments import (
     MAX_BODY_CHARS,
     is_gsm7,
+    replace_typography,
     segment_count,
     split_message,
     to_gsm7,
@@ -56,25 +57,32 @@ def shape_reply(
         texts.append(knowledge.render("sms.menu", SMS, {"choices": choices}).text)
     parts: List[str] = []
     for text in texts:
-        if not allow_unicode or is_gsm7(text):
+        typographic = replace_typography(text)
+        if is_gsm7(typographic):
+            text = typographic  # curly quotes alone must not force UCS-2
+        elif not allow_unicode:
             text = to_gsm7(text)
         parts.extend(split_message(text, max_segments=max_segments))
-    return SmsReply(parts=_merge_short(parts, max_segments), menu=menu)
+    merged, cut = _merge_short(parts, max_segments)
+    if cut:
+        menu = []  # the menu text (last) did not fit: numbers must not map to unseen choices
+    return SmsReply(parts=merged, menu=menu)
 
 
-def _merge_short(parts: List[str], max_segments: int) -> List[str]:
+def _merge_short(parts: List[str], max_segments: int) -> tuple[List[str], bool]:
     """Join consecutive parts while they still fit, so a reply uses as few messages as
-    possible (the first part is never merged away from the front)."""
+    possible. Also says whether the character cap cut anything off the end."""
     merged: List[str] = []
     for part in parts:
         if merged and segment_count(f"{merged[-1]}\n{part}") <= max_segments:
             merged[-1] = f"{merged[-1]}\n{part}"
         else:
             merged.append(part)
-    total, capped = 0, []
+    total = 0
+    capped: List[str] = []
     for part in merged:
         if total + len(part) > MAX_BODY_CHARS:
-            break
+            return capped, True
         capped.append(part)
         total += len(part)
-    return capped
+    return capped, False

@@ -61,9 +61,14 @@ def segment_count(text: str) -> int:
     return 1 if length <= single else math.ceil(length / multi)
 
 
+def replace_typography(text: str) -> str:
+    """Curly quotes, dashes, ellipses and odd spaces as their GSM-7 stand-ins."""
+    return "".join(_GSM7_REPLACEMENTS.get(ch, ch) for ch in text)
+
+
 def to_gsm7(text: str) -> str:
     """Replace typographic characters with GSM-7 ones and drop whatever else (emoji)."""
-    replaced = "".join(_GSM7_REPLACEMENTS.get(ch, ch) for ch in text)
+    replaced = replace_typography(text)
     kept = []
     for ch in replaced:
         if ch in GSM7_CHARACTERS:
@@ -94,20 +99,34 @@ def split_message(text: str, max_segments: int = 2, max_chars: int = MAX_BODY_CH
             if segment_count(candidate) <= max_segments:
                 current = candidate
             else:
-                parts.append(current)
+                if current:
+                    parts.append(current)
                 current = piece
     if current:
         parts.append(current)
     return _cap_total(parts, max_chars)
 
 
+def _cut_word(word: str, max_segments: int) -> List[str]:
+    """A single word longer than a part (a long link) is cut into pieces that fit."""
+    pieces: List[str] = []
+    while word:
+        size = len(word)
+        while segment_count(word[:size]) > max_segments:
+            size -= 1
+        pieces.append(word[:size])
+        word = word[size:]
+    return pieces
+
+
 def _fit_words(sentence: str, max_segments: int) -> List[str]:
-    """A sentence too long for one part is cut between words."""
+    """A sentence too long for one part is cut between words (or inside an overlong word)."""
     if segment_count(sentence) <= max_segments:
         return [sentence]
     pieces: List[str] = []
     current = ""
-    for word in sentence.split():
+    words = [p for word in sentence.split() for p in _cut_word(word, max_segments)]
+    for word in words:
         candidate = f"{current} {word}".strip()
         if segment_count(candidate) <= max_segments or not current:
             current = candidate

@@ -265,6 +265,8 @@ def test_total_never_exceeds_the_provider_limit() -> None:
 def test_total_cap_for_one_long_sentence_without_sentence_ends() -> None:
     parts = split_message("lorem ipsum " * 420)  # 5040 characters, no sentence end
     assert sum(len(part) for part in parts) <= MAX_BODY_CHARS
+    assert parts[-1].endswith("...")  # the cut is marked, between words
+    assert parts[-1][:-3].split()[-1] in ("lorem", "ipsum")
     assert all(segment_count(part) <= 2 for part in parts)
 
 

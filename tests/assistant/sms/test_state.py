@@ -136,3 +136,13 @@ def test_a_separate_file_is_a_separate_state(tmp_path: Path) -> None:
     finally:
         one.close()
         two.close()
+
+
+def test_is_opted_out_any(state: SmsState) -> None:
+    assert state.is_opted_out_any() is False
+    state.set_opted_out(ALICE, False)
+    assert state.is_opted_out_any() is False
+    state.set_opted_out(BOB, True)
+    assert state.is_opted_out_any() is True
+    state.set_opted_out(BOB, False)
+    assert state.is_opted_out_any() is False
