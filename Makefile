@@ -9,7 +9,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install train run shell sms test lint validate clean
+.PHONY: help install widget train run shell sms test lint validate clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (Ctrl-C stops it)"
@@ -23,7 +23,16 @@ $(STAMP): pyproject.toml constraints.txt scripts/bootstrap.sh
 	scripts/bootstrap.sh
 	@touch $@
 
-install: $(STAMP)
+WIDGET_VENDOR := assistant/web/static/vendor/VERSIONS.json
+
+install: $(STAMP) $(WIDGET_VENDOR)
+
+# Vendored browser libraries (marked, DOMPurify, axe-core), pinned by widget/package-lock.json.
+$(WIDGET_VENDOR): widget/package.json widget/package-lock.json widget/vendor.mjs
+	@echo "==> Vendoring the widget's browser libraries from widget/package-lock.json"
+	cd widget && (test -d node_modules || npm ci --no-audit --no-fund) && node vendor.mjs
+
+widget: $(WIDGET_VENDOR)
 
 train: install
 	$(PY) -m assistant.ops.train
@@ -42,6 +51,7 @@ validate: install
 	  --domain domain.yml --config config.yml --data data/nlu data/rules data/stories
 
 test: install lint
+	scripts/ensure_chromium.sh
 	$(PY) -m pytest
 
 lint: install

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -124,3 +124,21 @@ def trained_model() -> Path:
     from assistant.ops.train import ensure_model
 
     return ensure_model(ROOT)
+
+
+@pytest.fixture(scope="session")
+def assistant(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One running assistant (action server + Rasa server) shared by the end-to-end tests."""
+    from tests.support.assistant_servers import start_assistant
+
+    running = start_assistant(tmp_path_factory.mktemp("assistant"), trained_model)
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def new_sender() -> Callable[[], str]:
+    """A fresh conversation id per call, so tests never share a conversation."""
+    import secrets
+
+    return lambda: f"e2e-{secrets.token_hex(6)}"

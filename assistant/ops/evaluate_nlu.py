@@ -12,7 +12,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import yaml
 
@@ -99,6 +99,15 @@ async def _predict(model: Path, texts: Sequence[str]) -> Tuple[List[str], List[s
     return final, top1
 
 
+def _run_in_own_loop(coroutine: Any) -> Any:
+    """Run a coroutine to completion on a fresh event loop in a helper thread, so this also
+    works where the calling thread already runs a loop (e.g. beside Playwright in tests)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def write_reports(
     out: Path,
     scores: NluScores,
@@ -132,7 +141,7 @@ def evaluate(model: Path, heldout: Path, out: Path) -> NluScores:
     pairs = read_examples(heldout)
     texts = [t for t, _ in pairs]
     gold = [g for _, g in pairs]
-    final, top1 = asyncio.run(_predict(model, texts))
+    final, top1 = _run_in_own_loop(_predict(model, texts))
     scores, report = score(gold, final, top1, texts)
     write_reports(out, scores, report, gold, final, texts)
     return scores

@@ -43,6 +43,19 @@ class RunSettings:
 
 
 SMS_CHANNEL = "assistant.channels.sms.SmsInput"
+WEB_CHANNEL = "assistant.channels.web.WebChatInput"
+
+
+def _local_secret(state_dir: Path, name: str) -> str:
+    """A random secret kept in the state folder (mode 600), created on first use."""
+    import secrets
+
+    path = state_dir / name
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()
 
 
 def prepare_channels(
@@ -53,8 +66,6 @@ def prepare_channels(
     The SMS channel needs TWILIO_AUTH_TOKEN; without it the channel is left out. Its
     conversation-id secret comes from SMS_ID_SECRET, or a random one kept in .state/.
     """
-    import secrets
-
     import yaml
 
     channels = yaml.safe_load(credentials.read_text()) or {}
@@ -66,15 +77,12 @@ def prepare_channels(
             notes.append("SMS channel: off (set TWILIO_AUTH_TOKEN to turn it on)")
         else:
             if not env.get("SMS_ID_SECRET"):
-                secret_file = state_dir / "sms_id_secret"
-                if not secret_file.exists():
-                    secret_file.parent.mkdir(parents=True, exist_ok=True)
-                    secret_file.touch(mode=0o600)
-                    secret_file.write_text(secrets.token_hex(32))
-                extra["SMS_ID_SECRET"] = secret_file.read_text().strip()
+                extra["SMS_ID_SECRET"] = _local_secret(state_dir, "sms_id_secret")
             if not env.get("SMS_STATE_DB"):
                 extra["SMS_STATE_DB"] = str(state_dir / "sms.db")
             notes.append("SMS channel: on at /webhooks/sms/webhook (signature checked)")
+    if WEB_CHANNEL in channels and not env.get("WEB_SESSION_SECRET"):
+        extra["WEB_SESSION_SECRET"] = _local_secret(state_dir, "web_session_secret")
     target = state_dir / "credentials.yml"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(channels, sort_keys=False))
@@ -182,6 +190,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     )
     print(
         "\nThe assistant is ready.\n"
+        f"Chat demo: http://localhost:{settings.rasa_port}/webhooks/web/demo\n"
         f"  REST channel: {url}\n"
         + "".join(f"  {note}\n" for note in notes)
         + "  Try SMS locally: make sms   (with the same TWILIO_AUTH_TOKEN)\n"

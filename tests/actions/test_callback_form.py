@@ -314,7 +314,7 @@ async def test_ask_name_by_sms(
     )
     [message] = dispatcher.messages
     assert message["kb_entry"] == "callback.ask_name"
-    assert "Reply CANCEL to stop" in message["text"]
+    assert 'Reply "never mind" to stop' in message["text"]
 
 
 async def test_ask_phone_shows_an_example_number(

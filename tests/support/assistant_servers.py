@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @dataclass
 class RunningAssistant:
     url: str
+    ports: tuple[int, int]
     tracker_db: Path
     processes: List[subprocess.Popen]
 
@@ -49,10 +50,12 @@ def start_assistant(
     model: Path,
     knowledge_dir: Optional[Path] = None,
     env: Optional[Dict[str, str]] = None,
+    ports: Optional[tuple[int, int]] = None,
 ) -> RunningAssistant:
-    """Both servers on free loopback ports, with a SQLite tracker store in ``workdir``."""
+    """Both servers on free loopback ports (or ``ports``: action, rasa), with a SQLite
+    tracker store in ``workdir``."""
     workdir.mkdir(parents=True, exist_ok=True)
-    action_port, rasa_port = free_port(), free_port()
+    action_port, rasa_port = ports or (free_port(), free_port())
     tracker_db = workdir / "tracker.db"
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
@@ -73,6 +76,7 @@ def start_assistant(
     processes = start_servers(ROOT, model, settings, extra_env=extra)
     return RunningAssistant(
         url=f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
+        ports=(action_port, rasa_port),
         tracker_db=tracker_db,
         processes=processes,
     )

@@ -1,0 +1,1 @@
+"""The web chat widget: session cookies, origin policy, history, static files, demo page."""

@@ -1,0 +1,69 @@
+"""The current conversation as the widget shows it, read from the tracker's events."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Sequence
+
+
+def _user_message(event: Dict[str, Any]) -> Dict[str, Any]:
+    metadata = event.get("metadata") or {}
+    return {
+        "role": "user",
+        "text": metadata.get("title") or event.get("text"),
+        "buttons": [],
+        "timestamp": event.get("timestamp"),
+        "emergency": False,
+        "kb_entry": None,
+        "client_id": metadata.get("client_id"),
+    }
+
+
+def bot_message(event: Dict[str, Any]) -> Dict[str, Any]:
+    data = event.get("data") or {}
+    metadata = event.get("metadata") or {}
+    return {
+        "role": "bot",
+        "text": event.get("text"),
+        "buttons": list(data.get("buttons") or []),
+        "timestamp": event.get("timestamp"),
+        "emergency": bool(metadata.get("emergency")),
+        "kb_entry": metadata.get("kb_entry"),
+        "client_id": None,
+    }
+
+
+def current_session(events: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """The events since the latest session start, with the messages the session-start action
+    sent (Rasa records them just before the ``session_started`` event)."""
+    start = 0
+    for index, event in enumerate(events):
+        if event.get("event") == "session_started":
+            start = index
+    while start > 0 and events[start - 1].get("event") == "bot":
+        start -= 1
+    return list(events[start:])
+
+
+def conversation(events: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """User and bot messages of the current session, oldest first."""
+    messages = []
+    for event in current_session(events):
+        if event.get("event") == "user":
+            messages.append(_user_message(event))
+        elif event.get("event") == "bot" and event.get("text"):
+            messages.append(bot_message(event))
+    return messages
+
+
+def replies_to(events: Sequence[Dict[str, Any]], client_id: str) -> Optional[List[Dict[str, Any]]]:
+    """The bot's replies to the user message sent with ``client_id``, if it was processed."""
+    replies: Optional[List[Dict[str, Any]]] = None
+    for event in current_session(events):
+        if event.get("event") == "user":
+            if replies is not None:
+                break
+            if (event.get("metadata") or {}).get("client_id") == client_id:
+                replies = []
+        elif event.get("event") == "bot" and replies is not None and event.get("text"):
+            replies.append(bot_message(event))
+    return replies

@@ -1,0 +1,678 @@
+/*
+ * Cedars patient chat widget (vanilla ES2019, no framework, no build step).
+ *
+ * Embedded with ONE tag:  <script src="https://HOST/webhooks/web/widget.js" defer></script>
+ * It derives BASE from its own src, loads BASE/widget.css, BASE/vendor/marked.min.js and
+ * BASE/vendor/purify.min.js, and talks to the server API (see the widget API contract):
+ *   POST BASE/session  -> {resumed, max_chars, phone}   (identity is an HttpOnly cookie only)
+ *   GET  BASE/history  -> {messages}                    (rendered on load, so reloads keep the chat)
+ *   POST BASE/message  {text, client_id, title?} -> {messages}  (same client_id = safe retry)
+ *
+ * What it does:
+ * - A floating toggle button opens a chat panel (full-screen on narrow screens); focus moves to
+ *   the input on open and back to the toggle on close; Escape closes. The open/closed state (not
+ *   the messages) is kept in sessionStorage.
+ * - Bot text is markdown rendered by marked with raw HTML escaped, sanitized by DOMPurify (small
+ *   tag allowlist, http/https/tel/mailto links only), then bare phone numbers become tel: links.
+ *   User text is only ever set with textContent.
+ * - One send at a time: while a message is in flight sending is off. On network/server errors
+ *   the message is kept and retried with backoff (1s, 2s, 4s, ... max 10s) with the SAME
+ *   client_id, and a status line gives the phone number. Failed /session calls retry the same way.
+ * - Quick replies are live only for the latest bot turn; an emergency reply shows a 911 banner.
+ *
+ * The only global it defines is window.CedarsChat = {open(), close()}.
+ */
+(function () {
+  "use strict";
+
+  if (document.getElementById("cc-chat-root")) return; // loaded twice: keep the first
+
+  // ---------------------------------------------------------------- configuration
+  var script =
+    document.currentScript ||
+    Array.prototype.slice.call(document.querySelectorAll("script[src]")).filter(function (s) {
+      return /\/widget\.js(\?|#|$)/.test(s.src);
+    })[0];
+  var BASE = script ? script.src.replace(/[?#].*$/, "").replace(/\/widget\.js$/, "") : "";
+
+  var STORAGE_KEY = "cc-chat-open";
+  var REQUEST_TIMEOUT_MS = 45000;
+  var RETRY_FIRST_MS = 1000;
+  var RETRY_MAX_MS = 10000;
+  var COUNTER_FROM = 0.8; // show the character counter from 80% of max_chars
+  var ALLOWED_TAGS = ["p", "br", "strong", "em", "ul", "ol", "li", "a", "code"];
+  var ALLOWED_URI = /^(?:https?|tel|mailto):/i;
+  var UNREACHABLE = "We can't reach the assistant right now. "; // status line leads
+  var NOT_SENT = "Sorry, that message could not be sent. ";
+
+  var config = {
+    maxChars: 1000,
+    phone: { display: "1-800-CEDARS-1", digits: "1-800-233-2771", tel: "+18002332771" },
+  };
+
+  // ---------------------------------------------------------------- state
+  var ui = {}; // DOM elements, filled by build()
+  var sessionReady = false; // POST /session succeeded
+  var historyLoaded = false; // GET /history rendered once
+  var pending = null; // {text, title, clientId, el}: the one message being sent
+  var pumping = false; // a pump() run is in progress
+  var retryTimer = null;
+  var retryDelay = RETRY_FIRST_MS;
+  var failures = 0; // consecutive failed attempts (typing indicator only on the first try)
+  var render = null; // markdown -> DocumentFragment, set once marked + DOMPurify load
+  var lastCounterNote = "";
+
+  // ---------------------------------------------------------------- small helpers
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) {
+      if (name === "text") node.textContent = attrs[name];
+      else if (name === "className") node.className = attrs[name];
+      else node.setAttribute(name, attrs[name]);
+    });
+    (children || []).forEach(function (child) {
+      if (child) node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  function srOnly(text) {
+    return el("span", { className: "cc-sr-only", text: text });
+  }
+
+  function telLink(href, text, className) {
+    return el("a", { href: "tel:" + href, className: className || "cc-tel", text: text });
+  }
+
+  function uuid4() {
+    if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+    var b = new Uint8Array(16);
+    window.crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function storeOpen(isOpen) {
+    try { window.sessionStorage.setItem(STORAGE_KEY, isOpen ? "1" : "0"); } catch (e) { /* storage off */ }
+  }
+
+  function storedOpen() {
+    try { return window.sessionStorage.getItem(STORAGE_KEY) === "1"; } catch (e) { return false; }
+  }
+
+  function timeElement(seconds) {
+    var date = new Date(typeof seconds === "number" && isFinite(seconds) ? seconds * 1000 : Date.now());
+    var options = { hour: "numeric", minute: "2-digit" };
+    if (date.toDateString() !== new Date().toDateString()) {
+      options.month = "short";
+      options.day = "numeric";
+    }
+    return el("time", {
+      className: "cc-time",
+      datetime: date.toISOString(),
+      text: date.toLocaleString("en-US", options),
+    });
+  }
+
+  // ---------------------------------------------------------------- loading assets
+  function loadCss(href) {
+    return new Promise(function (resolve) {
+      var link = el("link", { rel: "stylesheet", href: href });
+      link.onload = link.onerror = resolve; // unstyled is better than no widget
+      document.head.appendChild(link);
+    });
+  }
+
+  // Loads a vendor script, takes the global it defines and puts back whatever the page had
+  // under that name, so the widget neither clobbers nor leaks globals.
+  function loadLibrary(src, name) {
+    var had = Object.prototype.hasOwnProperty.call(window, name);
+    var previous = window[name];
+    return new Promise(function (resolve, reject) {
+      var tag = el("script", { src: src });
+      tag.async = true;
+      tag.onload = function () {
+        var lib = window[name];
+        if (had) window[name] = previous;
+        else { try { delete window[name]; } catch (e) { window[name] = undefined; } }
+        if (lib) resolve(lib);
+        else reject(new Error(name + " did not load"));
+      };
+      tag.onerror = function () { reject(new Error(src + " failed to load")); };
+      document.head.appendChild(tag);
+    });
+  }
+
+  // ---------------------------------------------------------------- markdown rendering
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function makeRenderer(markedLib, purifyLib) {
+    var md = new markedLib.Marked({ async: false, gfm: true, breaks: true });
+    md.use({
+      renderer: {
+        // Raw HTML in the markdown is shown as text, never passed through.
+        html: function (token) {
+          var text = escapeHtml(token.text);
+          return token.block ? "<p>" + text + "</p>" : text;
+        },
+        heading: function (token) {
+          return "<p><strong>" + this.parser.parseInline(token.tokens) + "</strong></p>";
+        },
+        image: function (token) { return escapeHtml(token.text || ""); },
+        hr: function () { return ""; },
+      },
+    });
+    var purify = purifyLib(window); // a private instance: the page's DOMPurify config is untouched
+    var purifyConfig = {
+      ALLOWED_TAGS: ALLOWED_TAGS,
+      ALLOWED_ATTR: ["href", "title", "start"],
+      ALLOWED_URI_REGEXP: ALLOWED_URI,
+      ALLOW_DATA_ATTR: false,
+      RETURN_DOM_FRAGMENT: true,
+    };
+    return function (markdown) {
+      var fragment = purify.sanitize(md.parse(String(markdown)), purifyConfig);
+      Array.prototype.slice.call(fragment.querySelectorAll("a")).forEach(function (a) {
+        var href = a.getAttribute("href") || "";
+        if (!ALLOWED_URI.test(href)) { // href dropped by DOMPurify: keep the text, not the link
+          while (a.firstChild) a.parentNode.insertBefore(a.firstChild, a);
+          a.parentNode.removeChild(a);
+        } else if (/^https?:/i.test(href)) {
+          a.setAttribute("target", "_blank");
+          a.setAttribute("rel", "noopener noreferrer");
+          a.appendChild(srOnly(" (opens in a new tab)"));
+        }
+      });
+      linkPhoneNumbers(fragment);
+      return fragment;
+    };
+  }
+
+  // Without marked/DOMPurify (failed to load) bot text is still shown, as plain text.
+  function plainRenderer(text) {
+    var fragment = document.createDocumentFragment();
+    String(text).split(/\n{2,}/).forEach(function (para) {
+      fragment.appendChild(el("p", { text: para }));
+    });
+    linkPhoneNumbers(fragment);
+    return fragment;
+  }
+
+  // Toll-free numbers with letters or digits (1-800-CEDARS-1, 1-800-233-2771), ordinary US
+  // numbers ((310) 555-0123, +1 310 555 0123) and the short emergency/crisis numbers 911, 988.
+  var PHONE_RE = /1-8\d\d-(?:[A-Z0-9]-?){6}[A-Z0-9]|(?:\+?1[-. ]?)?(?:\(\d{3}\)|\d{3})[-. ]?\d{3}[-. ]\d{4}|911|988/g;
+  var KEYPAD = "22233344455566677778889999"; // A..Z on a phone keypad
+
+  function telHref(match) {
+    var digits = match.toUpperCase().replace(/[A-Z]/g, function (c) {
+      return KEYPAD.charAt(c.charCodeAt(0) - 65);
+    }).replace(/\D/g, "");
+    if (digits.length === 3) return digits; // 911, 988
+    if (digits.length === 10) digits = "1" + digits;
+    return digits.length === 11 && digits.charAt(0) === "1" ? "+" + digits : null;
+  }
+
+  function linkPhoneNumbers(root) {
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, null);
+    var nodes = [];
+    while (walker.nextNode()) nodes.push(walker.currentNode);
+    nodes.forEach(function (node) {
+      for (var p = node.parentNode; p && p !== root; p = p.parentNode) {
+        if (p.nodeName === "A" || p.nodeName === "CODE") return;
+      }
+      var text = node.nodeValue;
+      var parts = [];
+      var last = 0;
+      var m;
+      PHONE_RE.lastIndex = 0;
+      while ((m = PHONE_RE.exec(text))) {
+        var before = text.charAt(m.index - 1);
+        var after = text.charAt(m.index + m[0].length);
+        var href = telHref(m[0]);
+        // Not part of a longer number or word ("9110", "A911", "911-ish", "$988").
+        if (!href || /[\w$+-]/.test(before) || /\w/.test(after) || /-\d/.test(text.substr(m.index + m[0].length, 2))) continue;
+        parts.push(text.slice(last, m.index), telLink(href, m[0]));
+        last = m.index + m[0].length;
+      }
+      if (!parts.length) return;
+      parts.push(text.slice(last));
+      var fragment = document.createDocumentFragment();
+      parts.forEach(function (part) {
+        if (typeof part !== "string") fragment.appendChild(part);
+        else if (part) fragment.appendChild(document.createTextNode(part));
+      });
+      node.parentNode.replaceChild(fragment, node);
+    });
+  }
+
+  // ---------------------------------------------------------------- DOM
+  function build() {
+    ui.toggle = el("button", {
+      type: "button", className: "cc-toggle", "data-testid": "cc-toggle",
+      "aria-expanded": "false", "aria-controls": "cc-panel", "aria-label": "Open chat",
+    });
+    ui.toggle.innerHTML = // static, trusted icons
+      '<svg class="cc-icon cc-icon-open" viewBox="0 0 24 24" aria-hidden="true" focusable="false">' +
+      '<path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>' +
+      '<svg class="cc-icon cc-icon-close" viewBox="0 0 24 24" aria-hidden="true" focusable="false">' +
+      '<path d="M6 6l12 12M18 6L6 18"/></svg>';
+
+    ui.close = el("button", {
+      type: "button", className: "cc-close", "aria-label": "Close chat", "data-testid": "cc-close",
+    });
+    ui.close.innerHTML =
+      '<svg class="cc-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M6 6l12 12M18 6L6 18"/></svg>';
+
+    ui.call = el("a", { className: "cc-call", "data-testid": "cc-call", href: "tel:" + config.phone.tel });
+    ui.title = el("h2", { className: "cc-title", id: "cc-title", text: "Ask about immunotherapy" });
+    var header = el("div", { className: "cc-header" }, [ui.title, ui.call, ui.close]);
+
+    ui.emergency = el("div", { className: "cc-emergency", role: "alert", "data-testid": "cc-emergency" });
+    ui.intro = el("p", {
+      className: "cc-intro",
+      text: "Ask a question about immunotherapy or your visit to the infusion center.",
+    });
+    ui.log = el("div", {
+      className: "cc-log", role: "log", "aria-live": "polite", "aria-label": "Conversation",
+      "data-testid": "cc-log", tabindex: "0",
+    });
+    ui.typing = el("div", { className: "cc-typing", role: "status", "data-testid": "cc-typing" });
+    ui.status = el("div", { className: "cc-status", role: "status", "data-testid": "cc-status" });
+
+    ui.input = el("textarea", {
+      id: "cc-input", className: "cc-input", "data-testid": "cc-input", rows: "1",
+      maxlength: String(config.maxChars), autocomplete: "off", "aria-describedby": "cc-hint",
+    });
+    ui.counter = el("div", { className: "cc-counter", "aria-hidden": "true" });
+    ui.counterNote = el("div", { className: "cc-sr-only", "aria-live": "polite" });
+    ui.send = el("button", { type: "submit", className: "cc-send", "data-testid": "cc-send", text: "Send" });
+    ui.form = el("form", { className: "cc-composer", novalidate: "" }, [
+      el("label", { className: "cc-sr-only", for: "cc-input", text: "Type your question" }),
+      el("div", { className: "cc-composer-row" }, [ui.input, ui.send]),
+      el("div", { className: "cc-composer-foot" }, [
+        el("span", { id: "cc-hint", className: "cc-hint", text: "Enter to send, Shift+Enter for a new line." }),
+        ui.counter,
+      ]),
+      ui.counterNote,
+    ]);
+
+    ui.panel = el("div", {
+      id: "cc-panel", className: "cc-panel", "data-testid": "cc-panel",
+      role: "dialog", "aria-modal": "false", "aria-labelledby": "cc-title", hidden: "",
+    }, [header, ui.emergency, ui.intro, ui.log, ui.typing, ui.status, ui.form]);
+
+    ui.root = el("div", { id: "cc-chat-root", className: "cc-root", hidden: "" }, [ui.panel, ui.toggle]);
+    updatePhone();
+    updateCounter();
+
+    ui.toggle.addEventListener("click", function () { if (isOpen()) close(); else open(); });
+    ui.close.addEventListener("click", function () { close(); });
+    ui.root.addEventListener("keydown", function (event) { // in the panel or on the toggle
+      if ((event.key === "Escape" || event.key === "Esc") && isOpen()) { event.preventDefault(); close(); }
+    });
+    ui.input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+        event.preventDefault();
+        submitTyped();
+      }
+    });
+    ui.input.addEventListener("input", function () { autoGrow(); updateCounter(); });
+    ui.form.addEventListener("submit", function (event) { event.preventDefault(); submitTyped(); });
+    window.addEventListener("online", function () { if (retryTimer) pump(); });
+
+    (document.body || document.documentElement).appendChild(ui.root);
+  }
+
+  function updatePhone() {
+    var phone = config.phone;
+    ui.call.setAttribute("href", "tel:" + phone.tel);
+    ui.call.textContent = "";
+    ui.call.appendChild(document.createTextNode("Call " + phone.display));
+    ui.call.appendChild(srOnly(" (" + phone.digits + ")"));
+  }
+
+  function autoGrow() {
+    ui.input.style.height = "auto";
+    ui.input.style.height = ui.input.scrollHeight + "px"; // capped by max-height in the CSS
+  }
+
+  function updateCounter() {
+    var max = config.maxChars;
+    var used = ui.input.value.length;
+    var left = max - used;
+    var near = used >= Math.floor(max * COUNTER_FROM);
+    ui.counter.textContent = near ? used + " / " + max : "";
+    ui.counter.classList.toggle("cc-counter--limit", left <= 0);
+    // Screen readers hear the count only at a few steps, not on every keystroke.
+    var note = "";
+    if (near) note = left <= 0 ? "Character limit reached." : left <= 20 ? left + " characters left." :
+      left <= 50 ? "50 characters left." : left <= 100 ? "100 characters left." : "Near the character limit.";
+    if (note !== lastCounterNote) ui.counterNote.textContent = lastCounterNote = note;
+  }
+
+  function setSendEnabled(enabled) {
+    ui.send.setAttribute("aria-disabled", enabled ? "false" : "true");
+    ui.form.classList.toggle("cc-busy", !enabled);
+  }
+
+  function scrollToEnd() {
+    ui.intro.hidden = ui.log.childElementCount > 0;
+    ui.log.scrollTop = ui.log.scrollHeight;
+  }
+
+  // ---------------------------------------------------------------- open / close
+  function isOpen() {
+    return !ui.panel.hidden;
+  }
+
+  function open(options) {
+    if (!ui.panel) return;
+    ui.panel.hidden = false;
+    ui.root.classList.add("cc-open");
+    ui.toggle.setAttribute("aria-expanded", "true");
+    ui.toggle.setAttribute("aria-label", "Close chat");
+    storeOpen(true);
+    scrollToEnd();
+    if (!(options && options.restore)) ui.input.focus(); // a restored panel does not steal focus
+  }
+
+  function close() {
+    if (!ui.panel || !isOpen()) return;
+    ui.panel.hidden = true;
+    ui.root.classList.remove("cc-open");
+    ui.toggle.setAttribute("aria-expanded", "false");
+    ui.toggle.setAttribute("aria-label", "Open chat");
+    storeOpen(false);
+    ui.toggle.focus();
+  }
+
+  // ---------------------------------------------------------------- messages
+  function addMessage(message, options) {
+    var isUser = message.role === "user";
+    var buttons = (!isUser && Array.isArray(message.buttons)) ? message.buttons : [];
+    if (!isUser && !message.text && !buttons.length) return null;
+    var body = el("div", { className: "cc-text" });
+    if (isUser) body.textContent = message.text || "";
+    else if (message.text) body.appendChild((render || plainRenderer)(message.text));
+
+    var item = el("div", {
+      className: "cc-msg " + (isUser ? "cc-msg--user" : "cc-msg--bot"),
+      "data-role": isUser ? "user" : "bot",
+      "data-testid": "cc-message",
+    }, [
+      el("div", { className: "cc-bubble" }, [srOnly(isUser ? "You said: " : "Assistant said: "), body]),
+    ]);
+    if (buttons.length) item.appendChild(quickReplies(buttons, options && options.live));
+    item.appendChild(timeElement(message.timestamp));
+    if (message.client_id) item.setAttribute("data-client-id", message.client_id);
+    ui.log.appendChild(item);
+    if (!isUser && message.emergency) showEmergency();
+    return item;
+  }
+
+  function quickReplies(buttons, live) {
+    var group = el("div", { className: "cc-quick-replies", role: "group", "aria-label": "Suggested replies" });
+    buttons.forEach(function (b) {
+      if (!b || typeof b.payload !== "string") return;
+      var title = typeof b.title === "string" && b.title ? b.title : b.payload;
+      var button = el("button", {
+        type: "button", className: "cc-quick-reply", "data-testid": "cc-quick-reply",
+        "aria-disabled": live ? "false" : "true", text: title,
+      });
+      button.addEventListener("click", function () {
+        if (button.getAttribute("aria-disabled") === "true" || pending) return;
+        button.classList.add("cc-quick-reply--chosen");
+        send(b.payload, title);
+      });
+      group.appendChild(button);
+    });
+    return group;
+  }
+
+  function disableQuickReplies() {
+    Array.prototype.forEach.call(ui.log.querySelectorAll(".cc-quick-reply"), function (b) {
+      b.setAttribute("aria-disabled", "true");
+    });
+  }
+
+  function showEmergency() {
+    if (ui.emergency.firstChild) return; // once shown it stays
+    ui.emergency.appendChild(el("p", {}, [
+      el("strong", { text: "If this is an emergency, " }),
+      telLink("911", "call 911 now", "cc-tel cc-tel--emergency"),
+      el("strong", { text: "." }),
+    ]));
+  }
+
+  function setStatus(lead) {
+    if (!lead) { ui.status.textContent = ""; ui.status.removeAttribute("data-lead"); return; }
+    if (ui.status.getAttribute("data-lead") === lead) return; // shown: do not re-announce every retry
+    ui.status.textContent = "";
+    ui.status.setAttribute("data-lead", lead);
+    var p = config.phone;
+    var link = telLink(p.tel, "Call ", "cc-status-link");
+    link.appendChild(el("span", { className: "cc-nowrap", text: p.display }));
+    link.appendChild(document.createTextNode(" "));
+    link.appendChild(el("span", { className: "cc-nowrap", text: "(" + p.digits + ")" }));
+    ui.status.appendChild(el("p", {}, [lead, link, "."]));
+    scrollToEnd(); // the log just got shorter: keep the latest message in view
+  }
+
+  function setTyping(on) {
+    if (on && !ui.typing.firstChild) {
+      ui.typing.appendChild(el("p", {}, [
+        "Assistant is typing…",
+        el("span", { className: "cc-dots", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]),
+      ]));
+      scrollToEnd();
+    } else if (!on) ui.typing.textContent = "";
+  }
+
+  // The conversation from GET /history. A button click is shown by its title: the server stores
+  // the title, and if it ever gives the payload back the previous bot buttons translate it.
+  function renderHistory(messages) {
+    ui.log.textContent = "";
+    var lastUser = -1;
+    messages.forEach(function (m, i) { if (m && m.role === "user") lastUser = i; });
+    var titles = {};
+    messages.forEach(function (m, i) {
+      if (!m || (m.role !== "user" && m.role !== "bot")) return;
+      if (m.role === "user" && titles[m.text]) m = Object.assign({}, m, { text: titles[m.text] });
+      if (m.role === "bot" && m.buttons && m.buttons.length) {
+        titles = {};
+        m.buttons.forEach(function (b) { if (b && b.title) titles[b.payload] = b.title; });
+      }
+      addMessage(m, { live: i > lastUser }); // only the latest bot turn's buttons are usable
+    });
+    if (pending) {
+      var done = messages.some(function (m) { return m && m.client_id === pending.clientId; });
+      if (done) finishPending(); // the server already has it (and its replies are in the history)
+      else ui.log.appendChild(pending.el);
+    }
+    scrollToEnd();
+  }
+
+  // ---------------------------------------------------------------- sending
+  function submitTyped() {
+    if (send(ui.input.value, null)) {
+      ui.input.value = "";
+      autoGrow();
+      updateCounter();
+    }
+    ui.input.focus();
+  }
+
+  // Returns true when the message was accepted for sending.
+  function send(text, title) {
+    text = typeof text === "string" ? text.trim() : "";
+    if (!text || pending) return false; // empty, or a send is already in flight
+    if (!title && text.length > config.maxChars) return false;
+    disableQuickReplies();
+    var clientId = uuid4();
+    var item = addMessage({ role: "user", text: title || text, timestamp: Date.now() / 1000, client_id: clientId });
+    pending = { text: text, title: title, clientId: clientId, el: item };
+    setSendEnabled(false);
+    scrollToEnd();
+    ui.input.focus();
+    pump();
+    return true;
+  }
+
+  function finishPending() {
+    pending = null;
+    setTyping(false);
+    setSendEnabled(true);
+  }
+
+  // ---------------------------------------------------------------- server calls
+  function RequestError(message, retry) {
+    this.message = message;
+    this.retry = retry; // transient: try again with backoff
+  }
+
+  function api(method, path, body) {
+    var controller = typeof AbortController === "function" ? new AbortController() : null;
+    var timer = controller && setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS);
+    var init = { method: method, credentials: "include", headers: { Accept: "application/json" } };
+    if (controller) init.signal = controller.signal;
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return fetch(BASE + path, init).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        clearTimeout(timer);
+        if (response.ok) return data || {};
+        var status = response.status;
+        if (status === 401) sessionReady = false; // get a new session, then try again
+        var retry = status === 401 || status === 408 || status === 429 || status >= 500;
+        throw new RequestError(path + " answered " + status, retry);
+      });
+    }, function (err) {
+      clearTimeout(timer);
+      throw new RequestError(path + ": " + (err && err.message), true); // network down, timeout
+    });
+  }
+
+  function startSession() {
+    return api("POST", "/session", {}).then(function (data) {
+      var max = parseInt(data.max_chars, 10);
+      if (max > 0) {
+        config.maxChars = max;
+        ui.input.setAttribute("maxlength", String(max));
+      }
+      var phone = data.phone;
+      if (phone && phone.tel && phone.display) {
+        config.phone = {
+          display: String(phone.display),
+          digits: String(phone.digits || phone.display),
+          tel: String(phone.tel).replace(/[^+\d]/g, ""),
+        };
+        updatePhone();
+      }
+      updateCounter();
+      sessionReady = true;
+    }, function (err) {
+      throw new RequestError(err.message, true); // whatever went wrong, keep trying /session
+    });
+  }
+
+  function loadHistory() {
+    return api("GET", "/history").then(function (history) {
+      historyLoaded = true;
+      renderHistory(Array.isArray(history.messages) ? history.messages : []);
+    });
+  }
+
+  function deliver(message) {
+    var body = { text: message.text, client_id: message.clientId };
+    if (message.title) body.title = message.title;
+    if (failures === 0) setTyping(true);
+    return api("POST", "/message", body).then(function (data) {
+      if (pending !== message) return; // settled meanwhile (e.g. found in the history)
+      finishPending();
+      disableQuickReplies();
+      (Array.isArray(data.messages) ? data.messages : []).forEach(function (m) {
+        addMessage(Object.assign({}, m, { role: "bot" }), { live: true });
+      });
+      scrollToEnd();
+    });
+  }
+
+  // Brings the client up to date with the server: session (+ history once), then the pending
+  // message. On a transient failure it schedules itself again with backoff.
+  function pump() {
+    if (pumping) return;
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    pumping = true;
+    (sessionReady ? Promise.resolve() : startSession()).then(function () {
+      return historyLoaded ? null : loadHistory();
+    }).then(function () {
+      return pending ? deliver(pending) : null;
+    }).then(function () {
+      pumping = false;
+      failures = 0;
+      retryDelay = RETRY_FIRST_MS;
+      setStatus("");
+      if (pending || !sessionReady || !historyLoaded) pump(); // something was queued meanwhile
+    }, function (err) {
+      pumping = false;
+      failures += 1;
+      setTyping(false);
+      if (err && err.retry === false) {
+        // 400/403/413: this message cannot be delivered; let the patient try again or call.
+        setStatus(NOT_SENT);
+        if (pending) {
+          pending.el.classList.add("cc-msg--failed");
+          pending.el.appendChild(el("p", { className: "cc-failed", text: "Not sent." }));
+          finishPending();
+        }
+        return;
+      }
+      setStatus(UNREACHABLE);
+      retryTimer = setTimeout(pump, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
+    });
+  }
+
+  // ---------------------------------------------------------------- start
+  function start() {
+    build();
+    setSendEnabled(true);
+    var css = loadCss(BASE + "/widget.css");
+    var libs = Promise.all([
+      loadLibrary(BASE + "/vendor/marked.min.js", "marked"),
+      loadLibrary(BASE + "/vendor/purify.min.js", "DOMPurify"),
+    ]).then(function (found) {
+      render = makeRenderer(found[0], found[1]);
+    }, function () { /* bot text falls back to plain text */ });
+    css.then(function () {
+      ui.root.hidden = false;
+      if (openRequested) open();
+      else if (storedOpen()) open({ restore: true });
+    });
+    // History is rendered only after the markdown libraries are ready (or have failed).
+    libs.then(pump);
+  }
+
+  var openRequested = false; // CedarsChat.open() called before the widget was built
+
+  window.CedarsChat = Object.freeze({
+    open: function () {
+      if (!ui.root) { openRequested = true; return; }
+      ui.root.hidden = false;
+      open();
+    },
+    close: function () { openRequested = false; close(); },
+  });
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
