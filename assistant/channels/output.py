@@ -8,9 +8,13 @@ the message is an emergency, a handoff, a fallback or a recorded callback.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
-from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+logger = logging.getLogger(__name__)
 
 ANNOTATIONS = ("kb_entry", "emergency", "handoff", "fallback", "callback")
 
@@ -46,3 +50,31 @@ class AnnotatedOutputChannel(CollectingOutputChannel):
         await self._persist_message(
             self._annotated(recipient_id, text.strip(), kwargs, buttons=buttons)
         )
+
+
+async def collect_replies(
+    on_new_message: Callable[[UserMessage], Awaitable[Any]],
+    message: UserMessage,
+    timeout_s: float,
+) -> Optional[List[Dict[str, Any]]]:
+    """Let Rasa handle ``message`` and return what it said, emergencies first.
+
+    None when the bot failed or took longer than ``timeout_s``: the channel then answers with
+    an apology and the phone number instead of leaving the patient waiting. A slow turn is
+    not cancelled; it finishes in the background so the conversation stays consistent.
+    """
+    collector = message.output_channel
+    if not isinstance(collector, AnnotatedOutputChannel):
+        raise TypeError("collect_replies needs an AnnotatedOutputChannel")
+    task = asyncio.ensure_future(on_new_message(message))
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout=timeout_s)
+    except asyncio.TimeoutError:
+        logger.warning(
+            "Reply took over %.1f s on %s; sent the apology", timeout_s, message.input_channel
+        )
+        return None
+    except Exception:  # the patient gets the apology whatever failed
+        logger.exception("Handling a %s message failed (text not logged)", message.input_channel)
+        return None
+    return emergency_first(list(collector.messages))

@@ -21,7 +21,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.channels.output import AnnotatedOutputChannel, emergency_first
+from assistant.channels.output import AnnotatedOutputChannel, collect_replies
 from assistant.knowledge import WEB, KnowledgeStore, knowledge_dir_from_env
 from assistant.text_guard import MAX_MESSAGE_CHARS, RejectedMessage, clean_user_text
 
@@ -29,7 +29,8 @@ logger = logging.getLogger(__name__)
 
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 TECHNICAL_ERROR_ENTRY = "conversation.technical_error"
-KNOWN_CREDENTIALS = {"max_message_chars", "knowledge_dir"}
+KNOWN_CREDENTIALS = {"max_message_chars", "knowledge_dir", "reply_timeout_s"}
+DEFAULT_REPLY_TIMEOUT_S = 10.0
 
 
 class PatientRestInput(InputChannel):
@@ -39,9 +40,15 @@ class PatientRestInput(InputChannel):
     def name(cls) -> Text:
         return "rest"
 
-    def __init__(self, store: KnowledgeStore, max_message_chars: int = MAX_MESSAGE_CHARS) -> None:
+    def __init__(
+        self,
+        store: KnowledgeStore,
+        max_message_chars: int = MAX_MESSAGE_CHARS,
+        reply_timeout_s: float = DEFAULT_REPLY_TIMEOUT_S,
+    ) -> None:
         self.store = store
         self.max_message_chars = max_message_chars
+        self.reply_timeout_s = reply_timeout_s
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
@@ -57,7 +64,8 @@ class PatientRestInput(InputChannel):
         max_chars = int(credentials.get("max_message_chars", MAX_MESSAGE_CHARS))
         if max_chars < 1:
             raise ValueError("credentials.yml: max_message_chars must be positive")
-        return cls(store, max_chars)
+        timeout = float(credentials.get("reply_timeout_s", DEFAULT_REPLY_TIMEOUT_S))
+        return cls(store, max_chars, timeout)
 
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
         return {"channel": self.name()}
@@ -100,19 +108,14 @@ class PatientRestInput(InputChannel):
                 )
             except RejectedMessage as error:
                 return self._error(error)
-            collector = AnnotatedOutputChannel()
             message = UserMessage(
                 text,
-                collector,
+                AnnotatedOutputChannel(),
                 sender,
                 input_channel=self.name(),
                 metadata=self.get_metadata(request),
             )
-            try:
-                await on_new_message(message)
-            except Exception:  # the patient must get an answer whatever failed
-                logger.exception("Handling a REST message failed (text not logged)")
-                return response.json(collector.messages + self._technical_error())
-            return response.json(emergency_first(collector.messages))
+            replies = await collect_replies(on_new_message, message, self.reply_timeout_s)
+            return response.json(self._technical_error() if replies is None else replies)
 
         return webhook

@@ -19,7 +19,6 @@ Configuration comes from the environment (secrets never live in credentials.yml)
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 from pathlib import Path
@@ -32,7 +31,7 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from assistant.channels.output import AnnotatedOutputChannel, emergency_first
+from assistant.channels.output import AnnotatedOutputChannel, collect_replies
 from assistant.knowledge import SMS, KnowledgeStore, knowledge_dir_from_env
 from assistant.sms.identity import conversation_id, normalize_number
 from assistant.sms.keywords import Keyword, keyword_of
@@ -128,23 +127,6 @@ class SmsInput(InputChannel):
     def _keyword_reply(self, entry_id: str) -> HTTPResponse:
         return self._twiml([self.store.current().render(entry_id, SMS).text])
 
-    async def _ask_bot(
-        self, on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage
-    ) -> Optional[list]:
-        """The bot's messages, or None if it did not answer in time (it still finishes)."""
-        collector = message.output_channel
-        assert isinstance(collector, AnnotatedOutputChannel)
-        task = asyncio.ensure_future(on_new_message(message))
-        try:
-            await asyncio.wait_for(asyncio.shield(task), timeout=self.reply_timeout_s)
-        except asyncio.TimeoutError:
-            logger.warning("SMS reply took over %.1f s; sent the apology", self.reply_timeout_s)
-            return None
-        except Exception:  # the patient gets the apology whatever failed
-            logger.exception("Handling an SMS failed (text not logged)")
-            return None
-        return emergency_first(list(collector.messages))
-
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"sms_webhook_{id(self)}", __name__)
 
@@ -200,7 +182,7 @@ class SmsInput(InputChannel):
         message = UserMessage(
             text, collector, sender, input_channel=self.name(), metadata=self.get_metadata(request)
         )
-        messages = await self._ask_bot(on_new_message, message)
+        messages = await collect_replies(on_new_message, message, self.reply_timeout_s)
         if messages is None:
             return self._keyword_reply("sms.slow_reply")
         reply = shape_reply(messages, knowledge, allow_unicode=not is_gsm7(body))

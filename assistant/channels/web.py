@@ -32,7 +32,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.channels.output import AnnotatedOutputChannel, emergency_first
+from assistant.channels.output import AnnotatedOutputChannel, collect_replies
 from assistant.knowledge import WEB, KnowledgeStore, knowledge_dir_from_env
 from assistant.text_guard import RejectedMessage, clean_user_text
 from assistant.web.demo_page import render_demo_page
@@ -270,20 +270,17 @@ class WebChatInput(InputChannel):
         session: ChatSession,
         metadata: Dict[str, Any],
     ) -> List[Dict[str, Any]]:
-        collector = AnnotatedOutputChannel()
         message = UserMessage(
-            text, collector, session.sender_id, input_channel=self.name(), metadata=metadata
+            text,
+            AnnotatedOutputChannel(),
+            session.sender_id,
+            input_channel=self.name(),
+            metadata=metadata,
         )
-        task = asyncio.ensure_future(on_new_message(message))
-        try:
-            await asyncio.wait_for(asyncio.shield(task), timeout=self.reply_timeout_s)
-        except asyncio.TimeoutError:
-            logger.warning("Web reply took over %.1f s; sent the apology", self.reply_timeout_s)
+        replies = await collect_replies(on_new_message, message, self.reply_timeout_s)
+        if replies is None:
             return [self._apology()]
-        except Exception:  # the patient gets the apology whatever failed
-            logger.exception("Handling a web chat message failed (text not logged)")
-            return [self._apology()]
-        return [self._as_message(m) for m in emergency_first(list(collector.messages))]
+        return [self._as_message(m) for m in replies]
 
     def _apology(self) -> Dict[str, Any]:
         text = self.store.current().render("conversation.technical_error", WEB).text

@@ -245,3 +245,26 @@ def test_server_down_then_reconnect(browser: Browser, trained_model: Path, tmp_p
     finally:
         context.close()
         restarted.stop()
+
+
+def test_emergency_shows_the_banner(page: Page) -> None:
+    open_chat(page)
+    ask(page, "my dad collapsed and is not breathing")
+    banner = page.get_by_test_id("cc-emergency")
+    expect(banner).to_be_visible()
+    assert banner.get_attribute("role") == "alert"
+    assert banner.locator("a[href='tel:911']").count() == 1
+
+
+def test_input_is_limited_and_a_double_send_is_sent_once(page: Page) -> None:
+    open_chat(page)
+    box = page.get_by_test_id("cc-input")
+    box.fill("a" * 1500)
+    assert len(box.input_value()) <= 1000
+    box.fill("is the infusion center open at night")
+    page.get_by_test_id("cc-send").dblclick()
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.querySelectorAll('[data-role=bot]').length >= 2")
+    page.wait_for_timeout(1500)
+    users = page.locator("[data-role=user]").all_inner_texts()
+    assert sum("is the infusion center open at night" in u for u in users) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 import urllib.request
 from pathlib import Path
 from typing import Iterator, List
@@ -60,3 +61,56 @@ def test_no_raw_phone_number_in_the_tracker(sms_assistant: RunningAssistant) -> 
     for sender_id, data in rows:
         for digits in ("3105550177", "3105550178", "3105550179"):
             assert digits not in sender_id and digits not in data
+
+
+class HangingServer:
+    """Accepts connections on a port and never answers (a hung action server)."""
+
+    def __init__(self, port: int) -> None:
+        import socket
+        import threading
+
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(16)
+        self.open: list = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.sock.accept()
+            except OSError:
+                return
+            self.open.append(connection)
+
+    def close(self) -> None:
+        self.sock.close()
+        for connection in self.open:
+            connection.close()
+
+
+def test_replies_stay_bounded_when_the_action_server_hangs(
+    trained_model: Path, tmp_path: Path
+) -> None:
+    env = {
+        "TWILIO_AUTH_TOKEN": TOKEN,
+        "SMS_ID_SECRET": "e2e-secret-0123456789abcdef",
+        "SMS_REPLY_TIMEOUT_S": "3",
+    }
+    running = start_assistant(tmp_path, trained_model, env=env)
+    action_server = running.processes[0]
+    action_server.terminate()
+    action_server.wait(timeout=15)
+    hanging = HangingServer(running.ports[0])
+    try:
+        started = time.monotonic()
+        messages = text(running, "what are the side effects", sender="+13105550180")
+        elapsed = time.monotonic() - started
+        assert elapsed < 10
+        assert "slow to answer" in messages[0] and "1-800-CEDARS-1" in messages[0]
+    finally:
+        hanging.close()
+        running.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from pathlib import Path
 from typing import Any, AsyncIterator, List
@@ -139,3 +140,21 @@ async def test_failure_answers_with_apology_and_phone(
 def test_unknown_credentials_fail_loudly() -> None:
     with pytest.raises(ValueError, match=r"unknown keys.*max_chars"):
         PatientRestInput.from_credentials({"max_chars": 10})
+
+
+async def test_slow_bot_gets_an_apology_within_the_limit(knowledge_copy: Path) -> None:
+    async def hang(message: UserMessage) -> None:
+        await asyncio.sleep(30)
+
+    channel = PatientRestInput.from_credentials(
+        {"knowledge_dir": str(knowledge_copy), "reply_timeout_s": 0.5}
+    )
+    app = Sanic(f"rest_test_{next(_app_ids)}")
+    app.blueprint(channel.blueprint(hang), url_prefix="/webhooks/rest")
+    async with serving(app) as base:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        status, body = await post(f"{base}/webhooks/rest/webhook", {"sender": "p", "message": "hi"})
+        elapsed = loop.time() - started
+    assert status == 200 and elapsed < 3
+    assert "1-800-CEDARS-1" in body[-1]["text"]
