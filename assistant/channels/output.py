@@ -77,4 +77,9 @@ async def collect_replies(
     except Exception:  # the patient gets the apology whatever failed
         logger.exception("Handling a %s message failed (text not logged)", message.input_channel)
         return None
+    if not collector.messages:
+        # Rasa swallows a failed action (e.g. the action server is down or refuses the call)
+        # and sends nothing; every patient message deserves an answer.
+        logger.warning("No reply was produced on %s; sent the apology", message.input_channel)
+        return None
     return emergency_first(list(collector.messages))

@@ -81,6 +81,8 @@ def prepare_channels(
             if not env.get("SMS_STATE_DB"):
                 extra["SMS_STATE_DB"] = str(state_dir / "sms.db")
             notes.append("SMS channel: on at /webhooks/sms/webhook (signature checked)")
+    if not env.get("ACTION_SERVER_TOKEN"):
+        extra["ACTION_SERVER_TOKEN"] = _local_secret(state_dir, "action_server_token")
     if WEB_CHANNEL in channels and not env.get("WEB_SESSION_SECRET"):
         extra["WEB_SESSION_SECRET"] = _local_secret(state_dir, "web_session_secret")
     target = state_dir / "credentials.yml"
@@ -122,21 +124,12 @@ def start_servers(
         "RASA_TELEMETRY_ENABLED": "false",
         # Rasa 3.6's dependencies print pages of deprecation warnings at start-up.
         "PYTHONWARNINGS": os.environ.get("PYTHONWARNINGS", "ignore"),
-        "SANIC_HOST": settings.host,  # rasa-sdk binds to $SANIC_HOST (default 0.0.0.0)
     }
     state_dir.mkdir(parents=True, exist_ok=True)
     actions = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rasa_sdk",
-            "--actions",
-            "actions",
-            "--port",
-            str(settings.action_port),
-        ],
+        [sys.executable, "-m", "assistant.action_server"],
         cwd=root,
-        env=env,
+        env={**env, "ACTION_HOST": settings.host, "ACTION_PORT": str(settings.action_port)},
     )
     processes = [actions]
     try:

@@ -221,3 +221,22 @@ def _slot_events(assistant: RunningAssistant, sender: str, slot: str) -> list:
             (sender, slot),
         ).fetchall()
     return [row[0] for row in rows]
+
+
+def test_dead_action_server_still_gets_an_apology_fast(trained_model, tmp_path) -> None:
+    import time
+
+    from tests.support.assistant_servers import start_assistant
+
+    running = start_assistant(tmp_path, trained_model)
+    try:
+        action_server = running.processes[0]
+        action_server.terminate()
+        action_server.wait(timeout=15)
+        started = time.monotonic()
+        replies = running.say("dead-actions", "what are the side effects")
+        elapsed = time.monotonic() - started
+        assert elapsed < 3
+        assert "1-800-CEDARS-1" in texts(replies) and "911" in texts(replies)
+    finally:
+        running.stop()
