@@ -22,7 +22,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant.channels.output import AnnotatedOutputChannel, collect_replies
-from assistant.knowledge import WEB, KnowledgeStore, knowledge_dir_from_env
+from assistant.channels.settings import check_credentials, knowledge_store
+from assistant.knowledge import WEB, KnowledgeStore
 from assistant.text_guard import MAX_MESSAGE_CHARS, RejectedMessage, clean_user_text
 
 logger = logging.getLogger(__name__)
@@ -53,14 +54,8 @@ class PatientRestInput(InputChannel):
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
         credentials = credentials or {}
-        unknown = set(credentials) - KNOWN_CREDENTIALS
-        if unknown:
-            raise ValueError(
-                f"credentials.yml: unknown keys for the {cls.name()} channel: {sorted(unknown)}; "
-                f"known: {sorted(KNOWN_CREDENTIALS)}"
-            )
-        directory = credentials.get("knowledge_dir")
-        store = KnowledgeStore(knowledge_dir_from_env() if directory is None else directory)
+        check_credentials(cls.name(), credentials, KNOWN_CREDENTIALS)
+        store = knowledge_store(credentials)
         max_chars = int(credentials.get("max_message_chars", MAX_MESSAGE_CHARS))
         if max_chars < 1:
             raise ValueError("credentials.yml: max_message_chars must be positive")

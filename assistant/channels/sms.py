@@ -32,7 +32,8 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from assistant.channels.output import AnnotatedOutputChannel, collect_replies
-from assistant.knowledge import SMS, KnowledgeStore, knowledge_dir_from_env
+from assistant.channels.settings import check_credentials, knowledge_store, required_secret
+from assistant.knowledge import SMS, KnowledgeStore
 from assistant.sms.identity import conversation_id, normalize_number
 from assistant.sms.keywords import Keyword, keyword_of
 from assistant.sms.reply import shape_reply
@@ -81,21 +82,12 @@ class SmsInput(InputChannel):
 
     @classmethod
     def from_settings(cls, credentials: Mapping[str, Any], env: Mapping[str, str]) -> SmsInput:
-        unknown = set(credentials) - KNOWN_CREDENTIALS
-        if unknown:
-            raise ValueError(
-                f"credentials.yml: unknown keys for the sms channel: {sorted(unknown)}"
-            )
+        check_credentials(cls.name(), credentials, KNOWN_CREDENTIALS)
         token = env.get("TWILIO_AUTH_TOKEN", "")
         if not token:
             raise ValueError("the sms channel needs TWILIO_AUTH_TOKEN in the environment")
-        secret = env.get("SMS_ID_SECRET", "").encode()
-        if len(secret) < 16:
-            raise ValueError(
-                "the sms channel needs SMS_ID_SECRET (16+ characters) in the environment"
-            )
-        directory = credentials.get("knowledge_dir")
-        store = KnowledgeStore(Path(directory) if directory else knowledge_dir_from_env())
+        secret = required_secret(env, "SMS_ID_SECRET", cls.name())
+        store = knowledge_store(credentials)
         return cls(
             auth_token=token,
             id_secret=secret,

@@ -33,7 +33,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant.channels.output import AnnotatedOutputChannel, collect_replies
-from assistant.knowledge import WEB, KnowledgeStore, knowledge_dir_from_env
+from assistant.channels.settings import check_credentials, knowledge_store, required_secret
+from assistant.knowledge import WEB, KnowledgeStore
 from assistant.text_guard import RejectedMessage, clean_user_text
 from assistant.web.demo_page import render_demo_page
 from assistant.web.history import conversation, replies_to
@@ -81,20 +82,13 @@ class WebChatInput(InputChannel):
 
     @classmethod
     def from_settings(cls, credentials: Mapping[str, Any], env: Mapping[str, str]) -> WebChatInput:
-        unknown = set(credentials) - KNOWN_CREDENTIALS
-        if unknown:
-            raise ValueError(
-                f"credentials.yml: unknown keys for the web channel: {sorted(unknown)}"
-            )
-        secret = env.get("WEB_SESSION_SECRET", "").encode()
-        if len(secret) < 16:
-            raise ValueError("the web channel needs WEB_SESSION_SECRET (16+ characters)")
-        directory = credentials.get("knowledge_dir")
+        check_credentials(cls.name(), credentials, KNOWN_CREDENTIALS)
+        secret = required_secret(env, "WEB_SESSION_SECRET", cls.name())
         page = env.get("SOURCE_PAGE")
         return cls(
             signer=SessionSigner(secret, int(env.get("WEB_SESSION_TTL_S", "14400"))),
             origins=OriginPolicy.from_list(env.get("WEB_ALLOWED_ORIGINS", "").split(",")),
-            store=KnowledgeStore(Path(directory) if directory else knowledge_dir_from_env()),
+            store=knowledge_store(credentials),
             same_site=env.get("WEB_COOKIE_SAMESITE", "Strict"),
             force_secure=env.get("WEB_COOKIE_SECURE", "") == "1",
             reply_timeout_s=float(env.get("WEB_REPLY_TIMEOUT_S", "10")),
