@@ -232,7 +232,7 @@ class WebChatInput(InputChannel):
             reply.headers["X-Content-Type-Options"] = "nosniff"
             return reply
 
-        @web.route("/<name:widget\\.js|widget\\.css>", methods=["GET"])
+        @web.route("/<name:widget\\.js|widget\\.css|demo\\.css>", methods=["GET"])
         async def static_file(request: Request, name: str) -> HTTPResponse:
             return await self._static(STATIC_DIR / name)
 

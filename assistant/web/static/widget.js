@@ -366,6 +366,14 @@
     ui.log.scrollTop = ui.log.scrollHeight;
   }
 
+  // A long answer is shown from its first line (not scrolled past it to the buttons).
+  function scrollToReply(first) {
+    scrollToEnd();
+    if (!first) return;
+    var overshoot = first.getBoundingClientRect().top - ui.log.getBoundingClientRect().top;
+    if (overshoot < 0) ui.log.scrollTop += overshoot - 8;
+  }
+
   // ---------------------------------------------------------------- open / close
   function isOpen() {
     return !ui.panel.hidden;
@@ -598,10 +606,12 @@
       if (pending !== message) return; // settled meanwhile (e.g. found in the history)
       finishPending();
       disableQuickReplies();
+      var first = null;
       (Array.isArray(data.messages) ? data.messages : []).forEach(function (m) {
-        addMessage(Object.assign({}, m, { role: "bot" }), { live: true });
+        var el = addMessage(Object.assign({}, m, { role: "bot" }), { live: true });
+        first = first || el;
       });
-      scrollToEnd();
+      scrollToReply(first);
     });
   }
 
