@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.runtime import default_store
+from actions.runtime import current_knowledge
 from assistant.clock import Clock, system_clock
 from assistant.knowledge import KnowledgeBase, KnowledgeStore
 
@@ -22,8 +22,7 @@ class KnowledgeAction(Action, abc.ABC):
 
     @property
     def knowledge(self) -> KnowledgeBase:
-        store = self._store if self._store is not None else default_store()
-        return store.current()
+        return current_knowledge(self._store)
 
     @abc.abstractmethod
     def name(self) -> Text:

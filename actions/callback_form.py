@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import KnowledgeAction
 from actions.callback_slots import BEST_TIME, CONSENT, NAME, PHONE, REQUEST, clear_callback_slots
-from actions.runtime import channel_kind, default_store, latest_intent, send_entry
+from actions.runtime import channel_kind, current_knowledge, latest_intent, send_entry
 from assistant.knowledge import KnowledgeStore
 from assistant.phone import parse_callback_number
 
@@ -105,8 +105,7 @@ class ValidateCallbackForm(FormValidationAction):
         return "validate_callback_form"
 
     def _say(self, dispatcher: CollectingDispatcher, tracker: Tracker, entry_id: str) -> None:
-        store = self._store if self._store is not None else default_store()
-        send_entry(dispatcher, store.current(), entry_id, channel_kind(tracker))
+        send_entry(dispatcher, current_knowledge(self._store), entry_id, channel_kind(tracker))
 
     async def validate_callback_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

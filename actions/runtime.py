@@ -26,6 +26,11 @@ def default_store() -> KnowledgeStore:
     return KnowledgeStore(knowledge_dir_from_env())
 
 
+def current_knowledge(store: Optional[KnowledgeStore]) -> KnowledgeBase:
+    """The knowledge from ``store`` (tests pass one) or from the process-wide store."""
+    return (store if store is not None else default_store()).current()
+
+
 def channel_kind(tracker: Tracker) -> str:
     """``sms`` for the SMS channel (plain, short texts), ``web`` for everything else.
 

@@ -38,6 +38,9 @@ class KnowledgeBase:
         for entry in entries:
             for intent in entry.intents:
                 self._by_intent.setdefault(intent, []).append(entry)
+        self._button_payloads = sorted(
+            {button.payload for entry in entries for button in entry.buttons}
+        )
 
     @property
     def entries(self) -> List[Entry]:
@@ -75,8 +78,9 @@ class KnowledgeBase:
         return self.default_for(intent)
 
     def button_payloads(self) -> List[str]:
-        """Every payload a button in the knowledge can send back."""
-        return sorted({button.payload for entry in self.entries for button in entry.buttons})
+        """Every payload a button in the knowledge can send back (channels check each message
+        against it, so it is worked out once per knowledge version)."""
+        return list(self._button_payloads)
 
     def render(
         self, entry_id: str, channel_kind: str, params: Optional[Mapping[str, str]] = None
