@@ -1,0 +1,3 @@
+from assistant.console.cli import run
+
+run()

@@ -1,0 +1,129 @@
+"""``create_app()``: the staff console's Sanic app, one blueprint per feature.
+
+Resources live on ``app.ctx`` and are set up in listeners (nothing happens at import time):
+the database, the Jinja environment, the masker, and a background task that keeps the
+conversation index up to date.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from pathlib import Path
+from typing import Callable, List, Optional
+from zoneinfo import ZoneInfo
+
+from sanic import Sanic
+
+from assistant.console.database import Database
+from assistant.console.indexer import Indexer
+from assistant.console.masking import Masker
+from assistant.console.settings import ConsoleSettings
+from assistant.console.staff_sessions import drop_idle_sessions
+from assistant.console.web import (
+    admin,
+    auth,
+    callbacks,
+    conversations,
+    corrections,
+    dashboard,
+    errors,
+    exports,
+    guards,
+    inbox,
+)
+from assistant.console.web.render import make_templates
+
+logger = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def public_numbers(knowledge_dir: Optional[Path] = None) -> List[str]:
+    """The support line's numbers, which are not patient data and stay unmasked."""
+    from assistant.knowledge import KnowledgeStore, knowledge_dir_from_env
+
+    try:
+        knowledge = KnowledgeStore(knowledge_dir or knowledge_dir_from_env()).current()
+    except (OSError, ValueError) as error:
+        logger.warning("knowledge not loaded (%s); every number will be masked", error)
+        return []
+    line = knowledge.contacts.support_line
+    return [line.digits, line.tel]
+
+
+def domain_intents(path: Path) -> List[str]:
+    import yaml
+
+    try:
+        domain = yaml.safe_load(path.read_text()) or {}
+    except OSError:
+        return []
+    intents = [i if isinstance(i, str) else next(iter(i)) for i in domain.get("intents", [])]
+    return sorted(set(intents))
+
+
+def create_app(
+    settings: ConsoleSettings,
+    name: str = "staff_console",
+    clock: Callable[[], float] = time.time,
+    domain_path: Path = Path("domain.yml"),
+    knowledge_dir: Optional[Path] = None,
+    index_in_background: bool = True,
+) -> Sanic:
+    app = Sanic(name)
+    app.config.PROXIES_COUNT = settings.proxies_count
+    app.config.KEEP_ALIVE_TIMEOUT = 15
+    app.config.REQUEST_MAX_SIZE = 1_000_000  # forms only; no uploads
+    app.ctx.settings = settings
+    app.ctx.clock = clock
+    app.ctx.tz = ZoneInfo(settings.timezone)
+
+    @app.before_server_start
+    async def setup(app: Sanic, _loop: object) -> None:
+        app.ctx.db = await asyncio.to_thread(Database.connect, settings.db_url)
+        app.ctx.masker = Masker.allowing(public_numbers(knowledge_dir))
+        app.ctx.templates = make_templates()
+        app.ctx.intents = domain_intents(domain_path)
+        app.ctx.indexer = Indexer(app.ctx.tz, app.ctx.masker, clock=clock)
+        await asyncio.to_thread(app.ctx.indexer.catch_up, app.ctx.db.engine)
+        app.ctx.index_task = (
+            asyncio.create_task(_keep_indexing(app)) if index_in_background else None
+        )
+
+    @app.after_server_stop
+    async def teardown(app: Sanic, _loop: object) -> None:
+        task = getattr(app.ctx, "index_task", None)
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        app.ctx.db.close()
+
+    app.static("/static", str(STATIC_DIR), name="static")
+    guards.install(app)
+    errors.install(app)
+    for blueprint in (
+        auth.bp,
+        inbox.bp,
+        conversations.bp,
+        exports.bp,
+        callbacks.bp,
+        corrections.bp,
+        dashboard.bp,
+        admin.bp,
+    ):
+        app.blueprint(blueprint)
+    return app
+
+
+async def _keep_indexing(app: Sanic) -> None:
+    settings: ConsoleSettings = app.ctx.settings
+    while True:
+        await asyncio.sleep(settings.index_interval_s)
+        try:
+            await asyncio.to_thread(app.ctx.indexer.catch_up, app.ctx.db.engine)
+            await app.ctx.db.run(drop_idle_sessions, app.ctx.clock(), settings.idle_timeout_s)
+        except Exception:
+            logger.exception("indexing failed; retrying in %s s", settings.index_interval_s)

@@ -1,0 +1,142 @@
+"""Exports of the conversations an inbox filter selects, as CSV (one row per message) or
+JSON (one object per conversation). Contact details are masked in both."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from typing import Any, Dict, Iterator, List
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from assistant.console import schema
+from assistant.console.inbox import InboxFilters, conditions, tags_for
+from assistant.console.masking import Masker
+from assistant.console.transcript import Entry, conversation_events, entries_from_events
+
+CSV_COLUMNS = (
+    "conversation_id",
+    "channel",
+    "conversation_started",
+    "message_time",
+    "speaker",
+    "text",
+    "intent",
+    "confidence",
+    "kb_entry",
+    "flags",
+)
+c = schema.conversations.c
+
+
+def _iso(at: float, tz: ZoneInfo) -> str:
+    return datetime.fromtimestamp(at, tz).isoformat(timespec="seconds")
+
+
+def selected_conversations(
+    connection: Connection, filters: InboxFilters, tz: ZoneInfo, limit: int
+) -> List[sa.engine.Row]:
+    return list(
+        connection.execute(
+            sa.select(schema.conversations)
+            .where(*conditions(filters, tz))
+            .order_by(c.started_at.desc(), c.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def _message(entry: Entry, tz: ZoneInfo) -> Dict[str, Any]:
+    speaker = {"patient": "patient", "bot": "bot"}.get(entry.kind, entry.kind)
+    text = entry.text
+    if entry.kind == "action":
+        text = entry.action
+    elif entry.kind == "callback":
+        text = (
+            f"callback requested: {entry.callback['name']}, {entry.callback['phone']}, "
+            + (entry.callback["best_time"])
+        )
+    return {
+        "time": _iso(entry.at, tz),
+        "speaker": speaker,
+        "text": text,
+        "intent": entry.intent,
+        "confidence": entry.confidence,
+        "kb_entry": entry.kb_entry,
+        "flags": entry.flags,
+    }
+
+
+def export_json(
+    connection: Connection, rows: List[sa.engine.Row], masker: Masker, tz: ZoneInfo
+) -> str:
+    tags = tags_for(connection, [r.id for r in rows])
+    out = []
+    for row in rows:
+        entries = entries_from_events(conversation_events(connection, row), masker)
+        out.append(
+            {
+                "id": row.id,
+                "channel": row.channel,
+                "started": _iso(row.started_at, tz),
+                "last_activity": _iso(row.last_at, tz),
+                "turns": row.turns,
+                "flags": [
+                    f
+                    for f in ("emergency", "handoff", "callback", "fallback", "reviewed")
+                    if getattr(row, f)
+                ],
+                "tags": tags.get(row.id, []),
+                "messages": [_message(e, tz) for e in entries],
+            }
+        )
+    return json.dumps({"conversations": out}, ensure_ascii=False, indent=1)
+
+
+def _csv_safe(value: Any) -> Any:
+    """Spreadsheets run cells that start with = + - @ as formulas; prefix those with '."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def export_csv(
+    connection: Connection, rows: List[sa.engine.Row], masker: Masker, tz: ZoneInfo
+) -> str:
+    return "".join(_csv_chunks(connection, rows, masker, tz))
+
+
+def _csv_chunks(
+    connection: Connection, rows: List[sa.engine.Row], masker: Masker, tz: ZoneInfo
+) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        for entry in entries_from_events(conversation_events(connection, row), masker):
+            m = _message(entry, tz)
+            writer.writerow(
+                [
+                    _csv_safe(v)
+                    for v in (
+                        row.id,
+                        row.channel,
+                        _iso(row.started_at, tz),
+                        m["time"],
+                        m["speaker"],
+                        m["text"],
+                        m["intent"],
+                        "" if m["confidence"] is None else f"{m['confidence']:.3f}",
+                        m["kb_entry"],
+                        " ".join(m["flags"]),
+                    )
+                ]
+            )
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()

@@ -1,0 +1,222 @@
+"""The inbox: filters read from the query string, and the page of conversations they select.
+
+Every filter is checked; a value that does not parse is dropped and reported, never an error
+page. Sorting uses indexed columns and the page number is clamped to the last page, so a
+huge page number shows the last page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from typing import Dict, List, Mapping, Optional, Tuple
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from assistant.console import schema
+
+FLAGS = ("emergency", "handoff", "callback", "fallback")
+CHANNELS = ("web", "sms", "rest")
+SORTS = ("newest", "oldest", "turns", "active")
+MAX_QUERY_CHARS = 100
+MAX_PAGE = 10**6
+c = schema.conversations.c
+_ORDER = {
+    "newest": (c.started_at.desc(), c.id.desc()),
+    "oldest": (c.started_at.asc(), c.id.asc()),
+    "turns": (c.turns.desc(), c.started_at.desc()),
+    "active": (c.last_at.desc(), c.id.desc()),
+}
+
+
+def _first(args: Mapping[str, object], name: str) -> str:
+    """One query parameter as text ('' when absent); Sanic gives lists."""
+    value = args.get(name)
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else ""
+    return str(value or "").strip()
+
+
+def _date(text: str) -> Optional[date]:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    date_from: Optional[date] = None
+    date_to: Optional[date] = None
+    channel: str = ""
+    flag: str = ""
+    intent: str = ""
+    tag: str = ""
+    reviewed: str = ""  # "", "yes", "no"
+    q: str = ""
+    sort: str = "newest"
+    page: int = 1
+    problems: Tuple[str, ...] = field(default=(), compare=False)
+
+    @classmethod
+    def parse(cls, args: Mapping[str, object]) -> InboxFilters:
+        problems: List[str] = []
+
+        def pick(name: str, allowed: Tuple[str, ...], default: str = "") -> str:
+            value = _first(args, name).lower()
+            if value and value not in allowed:
+                problems.append(f"ignored {name}={value[:40]!r}")
+                return default
+            return value or default
+
+        dates: Dict[str, Optional[date]] = {}
+        for name in ("from", "to"):
+            text = _first(args, name)
+            dates[name] = _date(text) if text else None
+            if text and dates[name] is None:
+                problems.append(f"ignored {name}: dates are written YYYY-MM-DD")
+        page_text = _first(args, "page") or "1"
+        page = int(page_text) if page_text.isdigit() and len(page_text) <= 7 else 1
+        if page_text != "1" and str(page) != page_text:
+            problems.append("ignored page: not a page number")
+        return cls(
+            date_from=dates["from"],
+            date_to=dates["to"],
+            channel=pick("channel", CHANNELS),
+            flag=pick("flag", FLAGS),
+            intent=_first(args, "intent")[:255],
+            tag=_first(args, "tag").lower()[:40],
+            reviewed=pick("reviewed", ("yes", "no")),
+            q=_first(args, "q")[:MAX_QUERY_CHARS],
+            sort=pick("sort", SORTS, "newest"),
+            page=max(1, min(page, MAX_PAGE)),
+            problems=tuple(problems),
+        )
+
+    def params(self, **changes: object) -> Dict[str, str]:
+        """The filters as query parameters (empty ones left out), with ``changes`` applied."""
+        current = replace(self, **changes)  # type: ignore[arg-type]
+        values = {
+            "from": current.date_from.isoformat() if current.date_from else "",
+            "to": current.date_to.isoformat() if current.date_to else "",
+            "channel": current.channel,
+            "flag": current.flag,
+            "intent": current.intent,
+            "tag": current.tag,
+            "reviewed": current.reviewed,
+            "q": current.q,
+            "sort": "" if current.sort == "newest" else current.sort,
+            "page": "" if current.page == 1 else str(current.page),
+        }
+        return {k: v for k, v in values.items() if v}
+
+    def query_string(self, **changes: object) -> str:
+        return urlencode(self.params(**changes))
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def local_midnight(day: date, tz: ZoneInfo) -> float:
+    return datetime.combine(day, time.min, tzinfo=tz).timestamp()
+
+
+def conditions(filters: InboxFilters, tz: ZoneInfo) -> List[sa.sql.ColumnElement]:
+    where: List[sa.sql.ColumnElement] = []
+    if filters.date_from:
+        where.append(c.started_at >= local_midnight(filters.date_from, tz))
+    if filters.date_to:
+        where.append(c.started_at < local_midnight(filters.date_to + timedelta(days=1), tz))
+    if filters.channel:
+        where.append(c.channel == filters.channel)
+    if filters.flag:
+        where.append(getattr(c, filters.flag).is_(True))
+    if filters.reviewed:
+        where.append(c.reviewed.is_(filters.reviewed == "yes"))
+    if filters.intent:
+        intents = schema.conversation_intents
+        where.append(
+            c.id.in_(sa.select(intents.c.conversation_id).where(intents.c.intent == filters.intent))
+        )
+    if filters.tag:
+        tags = schema.tags
+        where.append(c.id.in_(sa.select(tags.c.conversation_id).where(tags.c.tag == filters.tag)))
+    if filters.q:
+        where.append(c.search_text.like(_like_pattern(filters.q), escape="\\"))
+    return where
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    rows: List[sa.engine.Row]
+    tags: Dict[int, List[str]]
+    page: int
+    pages: int
+    total: int
+
+
+def inbox_page(
+    connection: Connection, filters: InboxFilters, tz: ZoneInfo, page_size: int
+) -> InboxPage:
+    where = conditions(filters, tz)
+    total = int(
+        connection.execute(
+            sa.select(sa.func.count()).select_from(schema.conversations).where(*where)
+        ).scalar()
+        or 0
+    )
+    pages = max(1, -(-total // page_size))
+    page = min(filters.page, pages)
+    columns = [
+        c.id,
+        c.channel,
+        c.started_at,
+        c.last_at,
+        c.turns,
+        c.emergency,
+        c.handoff,
+        c.callback,
+        c.fallback,
+        c.reviewed,
+        c.first_message,
+    ]
+    rows = list(
+        connection.execute(
+            sa.select(*columns)
+            .where(*where)
+            .order_by(*_ORDER[filters.sort])
+            .limit(page_size)
+            .offset((page - 1) * page_size)
+        )
+    )
+    return InboxPage(rows, tags_for(connection, [r.id for r in rows]), page, pages, total)
+
+
+def tags_for(connection: Connection, ids: List[int]) -> Dict[int, List[str]]:
+    found: Dict[int, List[str]] = {i: [] for i in ids}
+    if ids:
+        table = schema.tags
+        query = (
+            sa.select(table.c.conversation_id, table.c.tag)
+            .where(table.c.conversation_id.in_(ids))
+            .order_by(table.c.tag)
+        )
+        for conversation_id, tag in connection.execute(query):
+            found[conversation_id].append(tag)
+    return found
+
+
+def known_intents(connection: Connection) -> List[str]:
+    table = schema.conversation_intents
+    return [r[0] for r in connection.execute(sa.select(table.c.intent).distinct())]
+
+
+def known_tags(connection: Connection) -> List[str]:
+    table = schema.tags
+    query = sa.select(table.c.tag).distinct().order_by(table.c.tag).limit(200)
+    return [r[0] for r in connection.execute(query)]

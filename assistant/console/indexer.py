@@ -1,0 +1,368 @@
+"""The conversation index: reads new rows of Rasa's ``events`` table, in id order, and keeps
+one ``console_conversations`` row per Rasa session with its flags, intents, callbacks and
+unanswered questions. It only ever reads events once, so the inbox never scans ``events``.
+
+A conversation starts at Rasa's session start (``session_started_metadata`` or
+``action_session_start``) once the sender's previous session has begun, or at a sender's first
+event. A gap in event ids can be a transaction still being committed (PostgreSQL hands out ids
+before commit), so the indexer waits for a recent gap to fill and only skips an old one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Dict, List, Mapping, Optional
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from assistant.console import schema
+from assistant.console.masking import Masker
+
+logger = logging.getLogger(__name__)
+
+CURSOR = "events"
+LOW_CONFIDENCE = 0.5
+MISSED_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
+SESSION_START_SLOT = "session_started_metadata"
+SESSION_START_ACTION = "action_session_start"
+CALLBACK_SLOT = "callback_request"
+EMERGENCY_INTENT = "emergency"
+HANDOFF_ACTION = "action_handoff"
+SEARCH_TEXT_CHARS = 4000
+QUESTION_CHARS = 300
+_SPACES = re.compile(r"\s+")
+_READ_DATA = frozenset({"user", "bot"})
+_READ_SLOTS = frozenset({SESSION_START_SLOT, CALLBACK_SLOT})
+
+
+@dataclass
+class ConversationState:
+    sender_id: str
+    started_at: float
+    started_day: str
+    first_event_id: int
+    id: Optional[int] = None
+    channel: str = "unknown"
+    last_at: float = 0.0
+    last_event_id: int = 0
+    session_open: bool = False
+    turns: int = 0
+    missed: int = 0
+    emergency: bool = False
+    handoff: bool = False
+    callback: bool = False
+    fallback: bool = False
+    first_message: str = ""
+    search_text: str = ""
+    intents: Counter[str] = field(default_factory=Counter)  # new in this batch
+    callbacks: List[Dict[str, Any]] = field(default_factory=list)
+    unanswered: List[Dict[str, Any]] = field(default_factory=list)
+
+    def row(self) -> Dict[str, Any]:
+        return {
+            "sender_id": self.sender_id,
+            "channel": self.channel,
+            "started_at": self.started_at,
+            "started_day": self.started_day,
+            "last_at": self.last_at,
+            "first_event_id": self.first_event_id,
+            "last_event_id": self.last_event_id,
+            "session_open": self.session_open,
+            "turns": self.turns,
+            "missed": self.missed,
+            "emergency": self.emergency,
+            "handoff": self.handoff,
+            "callback": self.callback,
+            "fallback": self.fallback,
+            "first_message": self.first_message,
+            "search_text": self.search_text,
+        }
+
+
+def normalise_question(text: str, masker: Masker) -> str:
+    """How unanswered questions are grouped: masked, lower case, single spaces."""
+    return _SPACES.sub(" ", masker.mask(text).lower()).strip(" ?.!")[:QUESTION_CHARS]
+
+
+def _callback_time(value: Mapping[str, Any], fallback: float) -> float:
+    try:
+        return datetime.fromisoformat(str(value.get("requested_at"))).timestamp()
+    except ValueError:
+        return fallback
+
+
+class Indexer:
+    def __init__(
+        self,
+        timezone: ZoneInfo,
+        masker: Masker,
+        batch_size: int = 2000,
+        gap_grace_s: float = 10.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.timezone = timezone
+        self.masker = masker
+        self.batch_size = batch_size
+        self.gap_grace_s = gap_grace_s
+        self.clock = clock
+
+    # -- reading --------------------------------------------------------------------------
+
+    def catch_up(self, engine: Engine, max_batches: Optional[int] = None) -> int:
+        """Index every committed event not indexed yet; returns how many were read."""
+        total = 0
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            with engine.begin() as connection:
+                count = self.index_batch(connection)
+            total += count
+            batches += 1
+            if count < self.batch_size:
+                break
+        return total
+
+    def index_batch(self, connection: Connection) -> int:
+        self._lock(connection)
+        cursor = self._cursor(connection)
+        rows = connection.execute(
+            sa.select(schema.events)
+            .where(schema.events.c.id > cursor)
+            .order_by(schema.events.c.id)
+            .limit(self.batch_size)
+        ).all()
+        states: Dict[str, Optional[ConversationState]] = dict.fromkeys({r.sender_id for r in rows})
+        states.update(self._latest(connection, list(states)))
+        expected = cursor + 1
+        done = 0
+        for row in rows:
+            if row.id != expected and (row.timestamp or 0) > self.clock() - self.gap_grace_s:
+                break  # an earlier id may still be committing; read on next time
+            states[row.sender_id] = self._apply(states[row.sender_id], row)
+            expected = row.id + 1
+            done += 1
+            cursor = row.id
+        if done:
+            self._save([s for s in states.values() if s is not None], connection)
+            self._set_cursor(connection, cursor)
+        return done
+
+    @staticmethod
+    def _lock(connection: Connection) -> None:
+        """Take the cursor row's write lock first, so two consoles never index the same
+        events (PostgreSQL locks the row; SQLite takes its database write lock)."""
+        table = schema.index_state
+        locked = connection.execute(
+            table.update().where(table.c.name == CURSOR).values(value=table.c.value)
+        ).rowcount
+        if not locked:
+            connection.execute(table.insert().values(name=CURSOR, value=0))
+
+    def _cursor(self, connection: Connection) -> int:
+        value = connection.execute(
+            sa.select(schema.index_state.c.value).where(schema.index_state.c.name == CURSOR)
+        ).scalar()
+        return int(value or 0)
+
+    def _set_cursor(self, connection: Connection, value: int) -> None:
+        table = schema.index_state
+        updated = connection.execute(
+            table.update().where(table.c.name == CURSOR).values(value=value)
+        ).rowcount
+        if not updated:
+            connection.execute(table.insert().values(name=CURSOR, value=value))
+
+    def _latest(self, connection: Connection, senders: List[str]) -> Dict[str, ConversationState]:
+        """Each sender's latest conversation, in one query per 500 senders."""
+        table = schema.conversations
+        found: Dict[str, ConversationState] = {}
+        names = list(ConversationState.__dataclass_fields__)
+        for start in range(0, len(senders), 500):
+            chunk = senders[start : start + 500]
+            latest = (
+                sa.select(sa.func.max(table.c.id))
+                .where(table.c.sender_id.in_(chunk))
+                .group_by(table.c.sender_id)
+            )
+            for row in connection.execute(
+                sa.select(table).where(table.c.id.in_(latest))
+            ).mappings():
+                found[row["sender_id"]] = ConversationState(
+                    **{k: row[k] for k in names if k in row}
+                )
+        return found
+
+    # -- interpreting ---------------------------------------------------------------------
+
+    def _new(self, row: Any) -> ConversationState:
+        at = float(row.timestamp or 0.0)
+        day = datetime.fromtimestamp(at, self.timezone).date().isoformat()
+        return ConversationState(row.sender_id, at, day, row.id, last_at=at, last_event_id=row.id)
+
+    def _apply(self, state: Optional[ConversationState], row: Any) -> ConversationState:
+        type_name, name = row.type_name, row.action_name
+        starts = (type_name == "slot" and name == SESSION_START_SLOT) or (
+            type_name == "action" and name == SESSION_START_ACTION
+        )
+        if state is None or (starts and state.session_open):
+            state = self._new(row)
+        if row.timestamp and row.timestamp > state.last_at:
+            state.last_at = float(row.timestamp)
+        state.last_event_id = row.id
+        if type_name == "session_started":
+            state.session_open = True
+        elif type_name == "action":
+            if name == HANDOFF_ACTION:
+                state.handoff = True
+        elif type_name in _READ_DATA or (type_name == "slot" and name in _READ_SLOTS):
+            # Only these events' JSON is parsed; the rest need just their columns.
+            try:
+                data = json.loads(row.data or "{}")
+            except ValueError:
+                logger.warning("events row %s: data is not JSON; indexed without it", row.id)
+                data = None
+            if isinstance(data, dict):
+                getattr(self, f"_on_{type_name}")(state, row, data)
+        return state
+
+    def _on_slot(self, state: ConversationState, row: Any, data: Dict) -> None:
+        value = data.get("value")
+        if row.action_name == SESSION_START_SLOT and isinstance(value, dict):
+            self._set_channel(state, value.get("channel"))
+        elif row.action_name == CALLBACK_SLOT and isinstance(value, dict) and value.get("phone"):
+            state.callback = True
+            state.callbacks.append(
+                {
+                    "event_id": row.id,
+                    "name": str(value.get("name") or "")[:255],
+                    "phone": str(value.get("phone"))[:32],
+                    "best_time": str(value.get("best_time") or "")[:255],
+                    "requested_at": _callback_time(value, float(row.timestamp or 0.0)),
+                    "channel": str(value.get("channel") or state.channel)[:16],
+                    "status": "new",
+                }
+            )
+
+    def _on_bot(self, state: ConversationState, row: Any, data: Dict) -> None:
+        metadata = data.get("metadata") or {}
+        if not isinstance(metadata, dict):
+            return
+        state.emergency = state.emergency or metadata.get("emergency") is True
+        state.handoff = state.handoff or metadata.get("handoff") is True
+        state.fallback = state.fallback or metadata.get("fallback") is True
+
+    def _on_user(self, state: ConversationState, row: Any, data: Dict) -> None:
+        text = str(data.get("text") or "")
+        parse = data.get("parse_data") or {}
+        intent = parse.get("intent") or {} if isinstance(parse, dict) else {}
+        name = str(intent.get("name") or row.intent_name or "")
+        confidence = intent.get("confidence")
+        metadata = data.get("metadata") or {}
+        if isinstance(metadata, dict):
+            self._set_channel(state, metadata.get("channel"))
+        self._set_channel(state, data.get("input_channel"))
+        state.turns += 1
+        if name:
+            state.intents[name] += 1
+        if name == EMERGENCY_INTENT:
+            state.emergency = True
+        low = isinstance(confidence, (int, float)) and confidence < LOW_CONFIDENCE
+        if name in MISSED_INTENTS or low:
+            state.missed += 1
+            state.fallback = True
+            question = normalise_question(text, self.masker)
+            if question:
+                state.unanswered.append(
+                    {"event_id": row.id, "at": float(row.timestamp or 0.0), "question": question}
+                )
+        if not state.first_message and text and not text.startswith("/"):
+            state.first_message = text[:500]
+        if text and not text.startswith("/") and len(state.search_text) < SEARCH_TEXT_CHARS:
+            joined = f"{state.search_text}\n{text.lower()}" if state.search_text else text.lower()
+            state.search_text = joined[:SEARCH_TEXT_CHARS]
+
+    @staticmethod
+    def _set_channel(state: ConversationState, channel: Any) -> None:
+        if state.channel == "unknown" and isinstance(channel, str) and channel:
+            state.channel = channel[:16]
+
+    # -- writing --------------------------------------------------------------------------
+
+    def _save(self, states: List[ConversationState], connection: Connection) -> None:
+        """Write a batch with a handful of bulk statements (not one per conversation)."""
+        table = schema.conversations
+        new = sorted((s for s in states if s.id is None), key=lambda s: s.first_event_id)
+        old = [s for s in states if s.id is not None]
+        if new:
+            # Ids are assigned here, under the indexer lock, so rows go in as one bulk insert.
+            next_id = int(connection.execute(sa.select(sa.func.max(table.c.id))).scalar() or 0) + 1
+            for offset, state in enumerate(new):
+                state.id = next_id + offset
+            connection.execute(table.insert(), [{"id": s.id, **s.row()} for s in new])
+        if old:
+            values = {k: sa.bindparam(f"v_{k}") for k in old[0].row()}
+            connection.execute(
+                table.update().where(table.c.id == sa.bindparam("v_id")).values(**values),
+                [{"v_id": s.id, **{f"v_{k}": v for k, v in s.row().items()}} for s in old],
+            )
+        self._save_intents(connection, new, old)
+        callbacks = [{**c, "conversation_id": s.id} for s in states for c in s.callbacks]
+        if callbacks:
+            connection.execute(schema.callbacks.insert(), callbacks)
+        questions = [{**u, "conversation_id": s.id} for s in states for u in s.unanswered]
+        if questions:
+            connection.execute(schema.unanswered.insert(), questions)
+        for state in states:
+            state.intents.clear()
+            state.callbacks.clear()
+            state.unanswered.clear()
+
+    @staticmethod
+    def _save_intents(
+        connection: Connection, new: List[ConversationState], old: List[ConversationState]
+    ) -> None:
+        table = schema.conversation_intents
+        inserts = [
+            {"conversation_id": s.id, "intent": i[:255], "count": n}
+            for s in new
+            for i, n in s.intents.items()
+        ]
+        touched = [s for s in old if s.intents]
+        existing = set()
+        for start in range(0, len(touched), 500):
+            ids = [s.id for s in touched[start : start + 500]]
+            existing.update(
+                connection.execute(
+                    sa.select(table.c.conversation_id, table.c.intent).where(
+                        table.c.conversation_id.in_(ids)
+                    )
+                ).all()
+            )
+        updates = []
+        for state in touched:
+            for intent, count in state.intents.items():
+                if (state.id, intent[:255]) in existing:
+                    updates.append({"v_id": state.id, "v_intent": intent[:255], "v_n": count})
+                else:
+                    inserts.append(
+                        {"conversation_id": state.id, "intent": intent[:255], "count": count}
+                    )
+        if updates:
+            connection.execute(
+                table.update()
+                .where(
+                    table.c.conversation_id == sa.bindparam("v_id"),
+                    table.c.intent == sa.bindparam("v_intent"),
+                )
+                .values(count=table.c.count + sa.bindparam("v_n")),
+                updates,
+            )
+        if inserts:
+            connection.execute(table.insert(), inserts)

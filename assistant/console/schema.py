@@ -1,0 +1,191 @@
+"""Tables: Rasa's ``events`` (read, and purged) and the console's own ``console_*`` tables.
+
+``events`` mirrors ``rasa.core.tracker_store.SQLTrackerStore.SQLEvent`` column for column, so
+the console can create it on a database Rasa has not written to yet, and Rasa then finds it
+as it expects.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, sa.Sequence("events_seq", optional=True), primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False, index=True),
+    sa.Column("type_name", sa.String(255), nullable=False),
+    sa.Column("timestamp", sa.Float),
+    sa.Column("intent_name", sa.String(255)),
+    sa.Column("action_name", sa.String(255)),
+    sa.Column("data", sa.Text),
+)
+
+# One row per Rasa session (a conversation), kept up to date by the indexer.
+conversations = sa.Table(
+    "console_conversations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("sender_id", sa.String(255), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False, default="unknown"),
+    sa.Column("started_at", sa.Float, nullable=False),
+    sa.Column("started_day", sa.String(10), nullable=False),  # local date, for the dashboard
+    sa.Column("last_at", sa.Float, nullable=False),
+    sa.Column("first_event_id", sa.Integer, nullable=False),
+    sa.Column("last_event_id", sa.Integer, nullable=False),
+    sa.Column("session_open", sa.Boolean, nullable=False, default=False),
+    sa.Column("turns", sa.Integer, nullable=False, default=0),
+    sa.Column("missed", sa.Integer, nullable=False, default=0),  # fallback or low confidence
+    sa.Column("emergency", sa.Boolean, nullable=False, default=False),
+    sa.Column("handoff", sa.Boolean, nullable=False, default=False),
+    sa.Column("callback", sa.Boolean, nullable=False, default=False),
+    sa.Column("fallback", sa.Boolean, nullable=False, default=False),
+    sa.Column("reviewed", sa.Boolean, nullable=False, default=False),
+    sa.Column("reviewed_by", sa.String(64)),
+    sa.Column("reviewed_at", sa.Float),
+    sa.Column("first_message", sa.Text, nullable=False, default=""),
+    sa.Column("search_text", sa.Text, nullable=False, default=""),  # lower-cased patient text
+    sa.Index("ix_console_conv_sender", "sender_id", "id"),
+    sa.Index("ix_console_conv_started", "started_at"),
+    sa.Index("ix_console_conv_last", "last_at"),
+    sa.Index("ix_console_conv_turns", "turns", "started_at"),
+    sa.Index("ix_console_conv_channel", "channel", "started_at"),
+    sa.Index("ix_console_conv_day", "started_day"),
+)
+
+conversation_intents = sa.Table(
+    "console_conversation_intents",
+    metadata,
+    sa.Column("conversation_id", sa.Integer, primary_key=True),
+    sa.Column("intent", sa.String(255), primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False, default=0),
+    sa.Index("ix_console_intent", "intent", "conversation_id"),
+)
+
+# Patient messages the bot did not understand (fallback, out of scope or low confidence).
+unanswered = sa.Table(
+    "console_unanswered",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True),
+    sa.Column("conversation_id", sa.Integer, nullable=False, index=True),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+    sa.Column("question", sa.String(300), nullable=False),  # normalised and masked
+)
+
+tags = sa.Table(
+    "console_tags",
+    metadata,
+    sa.Column("conversation_id", sa.Integer, primary_key=True),
+    sa.Column("tag", sa.String(40), primary_key=True),
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_console_tag", "tag", "conversation_id"),
+)
+
+notes = sa.Table(
+    "console_notes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("conversation_id", sa.Integer, nullable=False, index=True),
+    sa.Column("author", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+)
+
+corrections = sa.Table(
+    "console_corrections",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.Integer, nullable=False, unique=True),
+    sa.Column("conversation_id", sa.Integer, nullable=False, index=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("predicted_intent", sa.String(255)),
+    sa.Column("corrected_intent", sa.String(255), nullable=False),
+    sa.Column("author", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
+callbacks = sa.Table(
+    "console_callbacks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("event_id", sa.Integer, nullable=False, unique=True),
+    sa.Column("conversation_id", sa.Integer, nullable=False, index=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("phone", sa.String(32), nullable=False),
+    sa.Column("best_time", sa.String(255), nullable=False),
+    sa.Column("requested_at", sa.Float, nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, default="new"),
+    sa.Column("updated_by", sa.String(64)),
+    sa.Column("updated_at", sa.Float),
+    sa.Index("ix_console_callback_status", "status", "requested_at"),
+)
+
+callback_changes = sa.Table(
+    "console_callback_changes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("callback_id", sa.Integer, nullable=False, index=True),
+    sa.Column("from_status", sa.String(16), nullable=False),
+    sa.Column("to_status", sa.String(16), nullable=False),
+    sa.Column("changed_by", sa.String(64), nullable=False),
+    sa.Column("changed_at", sa.Float, nullable=False),
+)
+
+users = sa.Table(
+    "console_users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("last_login_at", sa.Float),
+)
+
+# Server-side sessions: the cookie holds a random token; only its SHA-256 is stored.
+sessions = sa.Table(
+    "console_sessions",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("user_id", sa.Integer, nullable=False, index=True),
+    sa.Column("csrf_token", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("last_seen_at", sa.Float, nullable=False),
+)
+
+login_failures = sa.Table(
+    "console_login_failures",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("username", sa.String(64), nullable=False),
+    sa.Column("ip", sa.String(64), nullable=False),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Index("ix_console_fail_user", "username", "at"),
+    sa.Index("ix_console_fail_ip", "ip", "at"),
+)
+
+# Append-only: database triggers refuse UPDATE and DELETE (see database.create_schema).
+audit = sa.Table(
+    "console_audit",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("at", sa.Float, nullable=False, index=True),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("target", sa.String(255), nullable=False, default=""),
+    sa.Column("detail", sa.Text, nullable=False, default=""),
+    sa.Column("ip", sa.String(64), nullable=False, default=""),
+    sa.Index("ix_console_audit_action", "action", "at"),
+)
+
+index_state = sa.Table(
+    "console_index_state",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    sa.Column("value", sa.Integer, nullable=False),
+)

@@ -1,0 +1,200 @@
+"""One conversation, as staff read it: patient messages with intent, confidence and entities;
+bot replies with the knowledge entry they came from; actions; callback requests.
+
+Contact details are masked unless the message's event id is in ``reveal``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, FrozenSet, List, Optional
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from assistant.console import schema
+from assistant.console.indexer import CALLBACK_SLOT, LOW_CONFIDENCE, MISSED_INTENTS
+from assistant.console.masking import Masker, mask_phone_number
+
+HIDDEN_ACTIONS = frozenset({"action_listen", "action_session_start", "action_restart"})
+BOT_FLAGS = ("emergency", "handoff", "fallback", "callback")
+
+
+@dataclass
+class Entry:
+    event_id: int
+    kind: str  # "patient", "bot", "action" or "callback"
+    at: float
+    text: str = ""
+    masked: bool = False  # contact details were hidden in ``text``
+    intent: str = ""
+    confidence: Optional[float] = None
+    entities: List[Dict[str, str]] = field(default_factory=list)
+    kb_entry: str = ""
+    flags: List[str] = field(default_factory=list)
+    action: str = ""
+    callback: Dict[str, str] = field(default_factory=dict)
+    correction: str = ""
+    buttons: List[str] = field(default_factory=list)
+
+    @property
+    def low_confidence(self) -> bool:
+        return self.confidence is not None and self.confidence < LOW_CONFIDENCE
+
+    @property
+    def missed(self) -> bool:
+        return self.intent in MISSED_INTENTS or self.low_confidence
+
+
+@dataclass
+class Transcript:
+    conversation: sa.engine.Row
+    entries: List[Entry]
+    tags: List[sa.engine.Row]
+    notes: List[sa.engine.Row]
+
+
+def load_conversation(connection: Connection, conversation_id: int) -> Optional[sa.engine.Row]:
+    table = schema.conversations
+    return connection.execute(sa.select(table).where(table.c.id == conversation_id)).first()
+
+
+def conversation_events(connection: Connection, conversation: sa.engine.Row) -> List[Any]:
+    events = schema.events
+    return list(
+        connection.execute(
+            sa.select(events)
+            .where(
+                events.c.sender_id == conversation.sender_id,
+                events.c.id >= conversation.first_event_id,
+                events.c.id <= conversation.last_event_id,
+            )
+            .order_by(events.c.id)
+        )
+    )
+
+
+def _dict(value: Any) -> Dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _masked(masker: Masker, text: str, reveal: bool) -> tuple[str, bool]:
+    if reveal or not text:
+        return text, False
+    hidden = masker.mask(text)
+    return hidden, hidden != text
+
+
+def entries_from_events(
+    rows: List[Any], masker: Masker, reveal: FrozenSet[int] = frozenset()
+) -> List[Entry]:
+    entries: List[Entry] = []
+    for row in rows:
+        try:
+            data = json.loads(row.data or "{}")
+        except ValueError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        at = float(row.timestamp or 0.0)
+        show = row.id in reveal
+        if row.type_name == "user":
+            entries.append(_patient(row.id, at, data, masker, show))
+        elif row.type_name == "bot":
+            text, masked = _masked(masker, str(data.get("text") or ""), show)
+            metadata = _dict(data.get("metadata"))
+            buttons = _dict(data.get("data")).get("buttons") or []
+            entries.append(
+                Entry(
+                    row.id,
+                    "bot",
+                    at,
+                    text=text,
+                    masked=masked,
+                    kb_entry=str(metadata.get("kb_entry") or ""),
+                    flags=[f for f in BOT_FLAGS if metadata.get(f) is True],
+                    buttons=[str(b.get("title", "")) for b in buttons if isinstance(b, dict)],
+                )
+            )
+        elif row.type_name == "action" and row.action_name not in HIDDEN_ACTIONS:
+            entries.append(Entry(row.id, "action", at, action=str(row.action_name or "")))
+        elif row.type_name == "slot" and row.action_name == CALLBACK_SLOT:
+            value = data.get("value")
+            if isinstance(value, dict):
+                phone = str(value.get("phone") or "")
+                entries.append(
+                    Entry(
+                        row.id,
+                        "callback",
+                        at,
+                        masked=not show,
+                        callback={
+                            "name": str(value.get("name") or ""),
+                            "phone": phone if show else mask_phone_number(phone),
+                            "best_time": str(value.get("best_time") or ""),
+                            "requested_at": str(value.get("requested_at") or ""),
+                            "channel": str(value.get("channel") or ""),
+                        },
+                    )
+                )
+    return entries
+
+
+def _patient(event_id: int, at: float, data: Dict, masker: Masker, show: bool) -> Entry:
+    parse = _dict(data.get("parse_data"))
+    intent = _dict(parse.get("intent"))
+    text, masked = _masked(masker, str(data.get("text") or ""), show)
+    confidence = intent.get("confidence")
+    entities = []
+    for entity in parse.get("entities") or []:
+        if isinstance(entity, dict):
+            value, _ = _masked(masker, str(entity.get("value", "")), show)
+            entities.append({"entity": str(entity.get("entity", "")), "value": value})
+    return Entry(
+        event_id,
+        "patient",
+        at,
+        text=text,
+        masked=masked,
+        intent=str(intent.get("name") or ""),
+        confidence=float(confidence) if isinstance(confidence, (int, float)) else None,
+        entities=entities,
+    )
+
+
+def load_transcript(
+    connection: Connection,
+    conversation_id: int,
+    masker: Masker,
+    reveal: FrozenSet[int] = frozenset(),
+) -> Optional[Transcript]:
+    conversation = load_conversation(connection, conversation_id)
+    if conversation is None:
+        return None
+    entries = entries_from_events(conversation_events(connection, conversation), masker, reveal)
+    corrections = schema.corrections
+    corrected = dict(
+        connection.execute(
+            sa.select(corrections.c.event_id, corrections.c.corrected_intent).where(
+                corrections.c.conversation_id == conversation_id
+            )
+        ).all()
+    )
+    for entry in entries:
+        entry.correction = corrected.get(entry.event_id, "")
+    tags = list(
+        connection.execute(
+            sa.select(schema.tags)
+            .where(schema.tags.c.conversation_id == conversation_id)
+            .order_by(schema.tags.c.tag)
+        )
+    )
+    notes = list(
+        connection.execute(
+            sa.select(schema.notes)
+            .where(schema.notes.c.conversation_id == conversation_id)
+            .order_by(schema.notes.c.id)
+        )
+    )
+    return Transcript(conversation, entries, tags, notes)

@@ -1,0 +1,1 @@
+"""The console's blueprints, one per feature, and what they share (guards, rendering)."""

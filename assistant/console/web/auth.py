@@ -1,0 +1,122 @@
+"""Log in (throttled, audited) and log out."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+import sqlalchemy as sa
+from sanic import Blueprint, HTTPResponse, Request, response
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import SQLAlchemyError
+
+from assistant.console import audit
+from assistant.console.accounts import authenticate
+from assistant.console.staff_sessions import (
+    clear_login_failures,
+    end_session,
+    login_throttled,
+    record_login_failure,
+    start_session,
+)
+from assistant.console.web.guards import (
+    CSRF_FIELD,
+    LOGIN_CSRF_COOKIE,
+    SESSION_COOKIE,
+    clear_cookie,
+    client_ip,
+    forbidden,
+    form_value,
+    safe_next,
+    set_cookie,
+)
+from assistant.console.web.render import render
+
+bp = Blueprint("auth")
+
+
+def _login_page(request: Request, status: int = 200, error: str = "") -> HTTPResponse:
+    token = secrets.token_urlsafe(32)
+    next_path = safe_next(request.args.get("next") or form_value(request, "next", 500) or None)
+    reply = render(
+        request,
+        "login.html",
+        status=status,
+        login_csrf=token,
+        next_path=next_path,
+        error=error,
+        expired=request.args.get("expired") == "1",
+    )
+    set_cookie(request, reply, LOGIN_CSRF_COOKIE, token, path="/login")
+    return reply
+
+
+@bp.get("/login")
+async def login_form(request: Request) -> HTTPResponse:
+    if request.ctx.staff is not None:
+        return response.redirect("/inbox")
+    return _login_page(request)
+
+
+@bp.post("/login")
+async def login(request: Request) -> HTTPResponse:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    sent = form_value(request, CSRF_FIELD, 200)
+    if not expected or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
+        return forbidden(request, "The login form expired. Reload the page and try again.")
+    app = request.app
+    settings = app.ctx.settings
+    db = app.ctx.db
+    username = form_value(request, "username", 64).strip().lower()
+    password = form_value(request, "password", 1024)
+    ip = client_ip(request)
+    now = app.ctx.clock()
+    throttled = await db.run(
+        login_throttled, username, ip, now, settings.login_window_s, settings.login_max_failures
+    )
+    if throttled:
+        await db.run(audit.record, username or "?", "login_throttled", "", "", ip)
+        minutes = max(1, settings.login_window_s // 60)
+        return _login_page(
+            request,
+            status=429,
+            error=f"Too many failed attempts. Wait {minutes} minutes, or ask an admin.",
+        )
+    user = await db.run(authenticate, username, password) if username and password else None
+    if user is None:
+        await db.run(record_login_failure, username or "?", ip, now)
+        await db.run(audit.record, username or "?", "login_failed", "", "", ip)
+        return _login_page(request, status=401, error="Wrong user name or password.")
+    await db.run(clear_login_failures, username, now)
+    token, _csrf = await db.run(start_session, user, now)
+    await db.run(audit.record, user.username, "login", "", f"role={user.role}", ip)
+    reply = response.redirect(safe_next(form_value(request, "next", 500) or None))
+    set_cookie(request, reply, SESSION_COOKIE, token)
+    clear_cookie(request, reply, LOGIN_CSRF_COOKIE, path="/login")
+    return reply
+
+
+@bp.post("/logout")
+async def logout(request: Request) -> HTTPResponse:
+    staff = request.ctx.staff
+    await request.app.ctx.db.run(end_session, staff.token_hash)
+    await request.app.ctx.db.run(
+        audit.record, staff.user.username, "logout", "", "", client_ip(request)
+    )
+    reply = response.redirect("/login")
+    clear_cookie(request, reply, SESSION_COOKIE)
+    return reply
+
+
+def _ping(connection: Connection) -> None:
+    connection.execute(sa.text("SELECT 1"))
+
+
+@bp.get("/health")
+async def health(request: Request) -> HTTPResponse:
+    """Ready when the database answers."""
+    try:
+        await request.app.ctx.db.run(_ping)
+    except SQLAlchemyError:
+        return response.json({"status": "database unavailable"}, status=503)
+    return response.json({"status": "ok"})

@@ -1,0 +1,35 @@
+"""The inbox: every conversation, filtered, searched, sorted and paged."""
+
+from __future__ import annotations
+
+from sanic import Blueprint, HTTPResponse, Request, response
+
+from assistant.console.inbox import CHANNELS, FLAGS, SORTS, InboxFilters, inbox_page, known_tags
+from assistant.console.web.render import render
+
+bp = Blueprint("inbox")
+
+
+@bp.get("/")
+async def home(request: Request) -> HTTPResponse:
+    return response.redirect("/inbox")
+
+
+@bp.get("/inbox")
+async def inbox(request: Request) -> HTTPResponse:
+    app = request.app
+    filters = InboxFilters.parse(request.args)
+    page = await app.ctx.db.run(inbox_page, filters, app.ctx.tz, app.ctx.settings.page_size)
+    tags = await app.ctx.db.run(known_tags)
+    return render(
+        request,
+        "inbox.html",
+        filters=filters,
+        result=page,
+        channels=CHANNELS,
+        flags=FLAGS,
+        sorts=SORTS,
+        intents=app.ctx.intents,
+        tags=tags,
+        masker=app.ctx.masker,
+    )
