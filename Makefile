@@ -9,12 +9,14 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install widget train run shell sms test lint validate clean
+.PHONY: help install widget train run shell sms console console-user test lint validate clean
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (Ctrl-C stops it)"
 	@echo "make shell  - chat with the running assistant in this terminal"
 	@echo "make sms    - text the running assistant like Twilio would (needs TWILIO_AUTH_TOKEN)"
+	@echo "make console - only the staff console, at http://localhost:5010 (make run starts it too)"
+	@echo "make console-user NAME=alice ROLE=admin - add a console account (password prompted)"
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make lint   - ruff and mypy"
 	@echo "make train  - train now if no model matches the data (make run does this)"
@@ -49,6 +51,13 @@ sms: install
 validate: install
 	$(VENV)/bin/rasa data validate --fail-on-warnings \
 	  --domain domain.yml --config config.yml --data data/nlu data/rules data/stories
+
+console: install
+	$(PY) -m assistant.console serve
+
+console-user: install
+	@test -n "$(NAME)" || (echo "usage: make console-user NAME=alice ROLE=reviewer|admin" >&2; exit 2)
+	$(PY) -m assistant.console users add "$(NAME)" --role "$(or $(ROLE),reviewer)"
 
 test: install lint
 	scripts/ensure_chromium.sh

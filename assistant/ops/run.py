@@ -1,5 +1,5 @@
-"""``python -m assistant.ops.run``: start the action server and the Rasa server, in the
-foreground, until Ctrl-C; then stop both.
+"""``python -m assistant.ops.run``: start the action server, the Rasa server and the staff
+console, in the foreground, until Ctrl-C; then stop them all.
 
 Defaults are embedded (loopback only, SQLite tracker store in ``.state/``); every port and
 host can be changed through the environment variables listed in the README.
@@ -29,6 +29,7 @@ class RunSettings:
     endpoints: str
     credentials: str
     state_dir: str = ".state"
+    console_port: int = 5010  # 0: no staff console
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RunSettings:
@@ -39,6 +40,7 @@ class RunSettings:
             endpoints=env.get("RASA_ENDPOINTS", "endpoints.yml"),
             credentials=env.get("RASA_CREDENTIALS", "credentials.yml"),
             state_dir=env.get("ASSISTANT_STATE_DIR", ".state"),
+            console_port=int(env.get("CONSOLE_PORT", "5010")),
         )
 
 
@@ -154,10 +156,47 @@ def start_servers(
         )
         processes.append(rasa)
         wait_until_up(f"http://{settings.host}:{settings.rasa_port}/webhooks/rest/", rasa, 300)
+        if settings.console_port:
+            processes.append(_start_console(root, settings, env, state_dir))
     except BaseException:
         stop(processes)
         raise
     return processes
+
+
+def _start_console(
+    root: Path, settings: RunSettings, env: Mapping[str, str], state_dir: Path
+) -> subprocess.Popen:
+    console = subprocess.Popen(
+        [sys.executable, "-m", "assistant.console", "serve"],
+        cwd=root,
+        env={
+            **env,
+            "CONSOLE_HOST": settings.host,
+            "CONSOLE_PORT": str(settings.console_port),
+            "CONSOLE_DB_URL": env.get("CONSOLE_DB_URL") or f"sqlite:///{state_dir / 'tracker.db'}",
+        },
+    )
+    try:
+        wait_until_up(f"http://{settings.host}:{settings.console_port}/health", console, 120)
+    except BaseException:
+        stop([console])
+        raise
+    return console
+
+
+def console_has_users(state_dir: Path) -> bool:
+    """Whether the default (SQLite) console database has an account yet."""
+    import sqlite3
+
+    path = state_dir / "tracker.db"
+    if os.environ.get("CONSOLE_DB_URL") or not path.exists():
+        return bool(os.environ.get("CONSOLE_DB_URL"))
+    try:
+        with sqlite3.connect(path) as connection:
+            return bool(connection.execute("SELECT count(*) FROM console_users").fetchone()[0])
+    except sqlite3.Error:
+        return False
 
 
 def stop(processes: List[subprocess.Popen]) -> None:
@@ -175,7 +214,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     root = Path.cwd()
     settings = RunSettings.from_env(os.environ)
     model = ensure_model(root)
-    print("Starting the action server and the Rasa server...", flush=True)
+    print("Starting the action server, the Rasa server and the staff console...", flush=True)
     processes = start_servers(root, model, settings)
     url = f"http://localhost:{settings.rasa_port}/webhooks/rest/webhook"
     _, _, notes = prepare_channels(
@@ -186,6 +225,12 @@ def main(argv: Optional[List[str]] = None) -> int:
         f"Chat demo: http://localhost:{settings.rasa_port}/webhooks/web/demo\n"
         f"  REST channel: {url}\n"
         + "".join(f"  {note}\n" for note in notes)
+        + f"Staff console: http://localhost:{settings.console_port}\n"
+        + (
+            ""
+            if console_has_users(root / settings.state_dir)
+            else "  No console accounts yet: make console-user NAME=you ROLE=admin\n"
+        )
         + "  Try SMS locally: make sms   (with the same TWILIO_AUTH_TOKEN)\n"
         "  Chat in a terminal: make shell   (in another window)\n"
         f'  Or: curl -s {url} -d \'{{"sender": "me", "message": "hi"}}\'\n'

@@ -51,6 +51,7 @@ def start_assistant(
     knowledge_dir: Optional[Path] = None,
     env: Optional[Dict[str, str]] = None,
     ports: Optional[tuple[int, int]] = None,
+    console_port: int = 0,
 ) -> RunningAssistant:
     """Both servers on free loopback ports (or ``ports``: action, rasa), with a SQLite
     tracker store in ``workdir``."""
@@ -70,6 +71,7 @@ def start_assistant(
         endpoints=str(endpoints),
         credentials=str(ROOT / "credentials.yml"),
         state_dir=str(workdir),
+        console_port=console_port,
     )
     extra = dict(env or {})
     if knowledge_dir:

@@ -1,0 +1,11 @@
+async def test_smoke(console, events):
+    events.session("a", "sms")
+    events.user("a", "call me at 310-555-0123", "request_callback")
+    events.bot("a", "ok", "kb.x", handoff=True)
+    console.index()
+    c = await console.logged_in("rita")
+    r = await c.get("/inbox")
+    print(r.status_code, r.text[-3000:])
+    r = await c.get("/conversations/1")
+    print(r.status_code, r.text[-6000:])
+    print(r.headers)
