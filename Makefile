@@ -9,7 +9,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install widget train run shell sms console console-user test lint validate clean
+.PHONY: help install widget train run shell sms console console-user test lint validate clean bench
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (Ctrl-C stops it)"
@@ -20,6 +20,7 @@ help:
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make lint   - ruff and mypy"
 	@echo "make train  - train now if no model matches the data (make run does this)"
+	@echo "make bench  - benchmark against stock Rasa (~40 min; SOAK_S=60 for a shorter soak)"
 
 $(STAMP): pyproject.toml constraints.txt scripts/bootstrap.sh
 	scripts/bootstrap.sh
@@ -67,6 +68,9 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+bench: install
+	$(PY) -m bench.run_bench
 
 clean:
 	rm -rf .state reports .pytest_cache .mypy_cache .ruff_cache

@@ -14,6 +14,8 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
+from assistant.stores import outage
+
 logger = logging.getLogger(__name__)
 
 ANNOTATIONS = ("kb_entry", "emergency", "handoff", "fallback", "callback")
@@ -66,6 +68,7 @@ async def collect_replies(
     collector = message.output_channel
     if not isinstance(collector, AnnotatedOutputChannel):
         raise TypeError("collect_replies needs an AnnotatedOutputChannel")
+    flag = outage.watch()  # before the task starts, so the task's context shares it
     task = asyncio.ensure_future(on_new_message(message))
     try:
         await asyncio.wait_for(asyncio.shield(task), timeout=timeout_s)
@@ -76,6 +79,10 @@ async def collect_replies(
         return None
     except Exception:  # the patient gets the apology whatever failed
         logger.exception("Handling a %s message failed (text not logged)", message.input_channel)
+        return None
+    if flag.tripped:
+        # Without its conversation the bot would answer out of context; say so instead.
+        logger.error("%s on %s; sent the apology", flag.what, message.input_channel)
         return None
     if not collector.messages:
         # Rasa swallows a failed action (e.g. the action server is down or refuses the call)

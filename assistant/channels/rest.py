@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
@@ -24,6 +25,7 @@ from sanic.response import HTTPResponse
 from assistant.channels.output import AnnotatedOutputChannel, collect_replies
 from assistant.channels.settings import check_credentials, knowledge_store
 from assistant.knowledge import WEB, KnowledgeStore
+from assistant.stores.health import readiness
 from assistant.text_guard import MAX_MESSAGE_CHARS, RejectedMessage, clean_user_text
 
 logger = logging.getLogger(__name__)
@@ -31,7 +33,8 @@ logger = logging.getLogger(__name__)
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 TECHNICAL_ERROR_ENTRY = "conversation.technical_error"
 KNOWN_CREDENTIALS = {"max_message_chars", "knowledge_dir", "reply_timeout_s"}
-DEFAULT_REPLY_TIMEOUT_S = 10.0
+# A patient waits at most this long; then the apology with the support number goes out.
+DEFAULT_REPLY_TIMEOUT_S = 2.5
 
 
 class PatientRestInput(InputChannel):
@@ -59,7 +62,11 @@ class PatientRestInput(InputChannel):
         max_chars = int(credentials.get("max_message_chars", MAX_MESSAGE_CHARS))
         if max_chars < 1:
             raise ValueError("credentials.yml: max_message_chars must be positive")
-        timeout = float(credentials.get("reply_timeout_s", DEFAULT_REPLY_TIMEOUT_S))
+        timeout = float(
+            credentials.get("reply_timeout_s")
+            or os.environ.get("REST_REPLY_TIMEOUT_S")
+            or DEFAULT_REPLY_TIMEOUT_S
+        )
         return cls(store, max_chars, timeout)
 
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
@@ -89,6 +96,16 @@ class PatientRestInput(InputChannel):
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
+
+        @webhook.route("/ready", methods=["GET"])
+        async def ready(request: Request) -> HTTPResponse:
+            """Readiness for a load balancer: 503 while the model, the tracker store's
+            database or the lock store is not available."""
+            checks = await readiness(getattr(request.app.ctx, "agent", None))
+            return response.json(
+                {"ready": all(checks.values()), **checks},
+                status=200 if all(checks.values()) else 503,
+            )
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

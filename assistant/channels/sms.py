@@ -14,7 +14,7 @@ Unlike Rasa's built-in Twilio channel it:
 Configuration comes from the environment (secrets never live in credentials.yml):
 ``TWILIO_AUTH_TOKEN`` (required), ``SMS_ID_SECRET`` (required, 16+ bytes),
 ``SMS_PUBLIC_URL`` (the URL the provider calls, when behind a proxy),
-``SMS_STATE_DB`` (default ``.state/sms.db``) and ``SMS_REPLY_TIMEOUT_S`` (default 8).
+``SMS_STATE_DB`` (default ``.state/sms.db``) and ``SMS_REPLY_TIMEOUT_S`` (default 2.5).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from assistant.text_guard import RejectedMessage, clean_user_text
 logger = logging.getLogger(__name__)
 
 SIGNATURE_HEADER = "X-Twilio-Signature"
-DEFAULT_REPLY_TIMEOUT_S = 8.0  # the provider gives up at 15 s
+DEFAULT_REPLY_TIMEOUT_S = 2.5  # the provider itself gives up at 15 s
 KNOWN_CREDENTIALS = {"knowledge_dir"}
 KEYWORD_ENTRIES = {
     Keyword.STOP: "sms.stop_confirmed",

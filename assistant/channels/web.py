@@ -13,7 +13,7 @@ Settings (environment): ``WEB_SESSION_SECRET`` (16+ characters, required),
 ``WEB_ALLOWED_ORIGINS`` (comma-separated, besides the server's own),
 ``WEB_SESSION_TTL_S`` (default 14400), ``WEB_COOKIE_SAMESITE`` (Strict, Lax or None),
 ``WEB_COOKIE_SECURE`` (1 to force the Secure flag; it is set anyway over https),
-``WEB_REPLY_TIMEOUT_S`` (default 10), ``SOURCE_PAGE`` (the text shown on the demo page).
+``WEB_REPLY_TIMEOUT_S`` (default 2.5), ``SOURCE_PAGE`` (the text shown on the demo page).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class WebChatInput(InputChannel):
         store: KnowledgeStore,
         same_site: str = "Strict",
         force_secure: bool = False,
-        reply_timeout_s: float = 10.0,
+        reply_timeout_s: float = 2.5,
         source_page: Optional[Path] = None,
     ) -> None:
         if same_site not in ("Strict", "Lax", "None"):
@@ -91,7 +91,7 @@ class WebChatInput(InputChannel):
             store=knowledge_store(credentials),
             same_site=env.get("WEB_COOKIE_SAMESITE", "Strict"),
             force_secure=env.get("WEB_COOKIE_SECURE", "") == "1",
-            reply_timeout_s=float(env.get("WEB_REPLY_TIMEOUT_S", "10")),
+            reply_timeout_s=float(env.get("WEB_REPLY_TIMEOUT_S", "2.5")),
             source_page=Path(page) if page else None,
         )
 

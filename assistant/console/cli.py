@@ -110,12 +110,11 @@ def _users(db: Database, args: argparse.Namespace) -> int:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     args = _parser().parse_args(argv)
     settings = ConsoleSettings.from_env(os.environ)
     command = args.command or "serve"
+    if command != "serve":  # Sanic sets up its own logging
+        logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if command == "serve":
         from assistant.console.serve import serve
 

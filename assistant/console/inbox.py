@@ -79,8 +79,9 @@ class InboxFilters:
             if text and dates[name] is None:
                 problems.append(f"ignored {name}: dates are written YYYY-MM-DD")
         page_text = _first(args, "page") or "1"
-        page = int(page_text) if page_text.isdigit() and len(page_text) <= 7 else 1
-        if page_text != "1" and str(page) != page_text:
+        is_number = page_text.isascii() and page_text.isdigit()  # not "²", which int() refuses
+        page = (int(page_text) if len(page_text) <= 7 else MAX_PAGE) if is_number else 1
+        if not is_number:
             problems.append("ignored page: not a page number")
         return cls(
             date_from=dates["from"],

@@ -142,15 +142,19 @@ class Indexer:
         states.update(self._latest(connection, list(states)))
         expected = cursor + 1
         done = 0
+        ended: List[ConversationState] = []  # earlier sessions of a sender in this batch
         for row in rows:
             if row.id != expected and (row.timestamp or 0) > self.clock() - self.gap_grace_s:
                 break  # an earlier id may still be committing; read on next time
-            states[row.sender_id] = self._apply(states[row.sender_id], row)
+            before = states[row.sender_id]
+            states[row.sender_id] = self._apply(before, row)
+            if before is not None and states[row.sender_id] is not before:
+                ended.append(before)
             expected = row.id + 1
             done += 1
             cursor = row.id
         if done:
-            self._save([s for s in states.values() if s is not None], connection)
+            self._save(ended + [s for s in states.values() if s is not None], connection)
             self._set_cursor(connection, cursor)
         return done
 
@@ -261,7 +265,8 @@ class Indexer:
     def _on_user(self, state: ConversationState, row: Any, data: Dict) -> None:
         text = str(data.get("text") or "")
         parse = data.get("parse_data") or {}
-        intent = parse.get("intent") or {} if isinstance(parse, dict) else {}
+        intent = parse.get("intent") if isinstance(parse, dict) else {}
+        intent = intent if isinstance(intent, dict) else {}
         name = str(intent.get("name") or row.intent_name or "")
         confidence = intent.get("confidence")
         metadata = data.get("metadata") or {}

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from typing import FrozenSet, Iterable
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_PHONE = re.compile(r"(?<![\w])\+?\(?\d(?:[\s().\-]{0,2}\d){6,14}(?![\w])")
+# Dates (2026-11-26, 11-26-2026, 26.11.2026) have as many digits as a short phone number.
+_DATE = r"(?:(?:19|20)\d\d[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./](?:19|20)\d\d)(?!\d)"
+_PHONE = re.compile(rf"(?<![\w])(?!{_DATE})\+?\(?\d(?:[\s().\-]{{0,2}}\d){{6,14}}(?![\w])")
 MIN_PHONE_DIGITS = 7
 
 

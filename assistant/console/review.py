@@ -17,6 +17,8 @@ from assistant.console.masking import Masker
 
 MAX_NOTE_CHARS = 4000
 _TAG = re.compile(r"^[a-z0-9][a-z0-9 _-]{0,39}$")
+# Control characters, which YAML does not allow in a document.
+_NOT_YAML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f]")
 
 
 class ReviewError(ValueError):
@@ -128,7 +130,7 @@ def list_corrections(connection: Connection, limit: int = 500) -> List[sa.engine
 
 
 def _example(text: str, masker: Masker) -> Optional[str]:
-    line = " ".join(masker.mask(text).split())
+    line = " ".join(_NOT_YAML.sub("", masker.mask(text)).split())
     if not line or line.startswith("/"):
         return None
     return line

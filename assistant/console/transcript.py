@@ -123,6 +123,7 @@ def entries_from_events(
             value = data.get("value")
             if isinstance(value, dict):
                 phone = str(value.get("phone") or "")
+                best_time, _ = _masked(masker, str(value.get("best_time") or ""), show)
                 entries.append(
                     Entry(
                         row.id,
@@ -132,7 +133,7 @@ def entries_from_events(
                         callback={
                             "name": str(value.get("name") or ""),
                             "phone": phone if show else mask_phone_number(phone),
-                            "best_time": str(value.get("best_time") or ""),
+                            "best_time": best_time,
                             "requested_at": str(value.get("requested_at") or ""),
                             "channel": str(value.get("channel") or ""),
                         },

@@ -36,7 +36,10 @@ bp = Blueprint("auth")
 
 
 def _login_page(request: Request, status: int = 200, error: str = "") -> HTTPResponse:
-    token = secrets.token_urlsafe(32)
+    # Keep this browser's token: the /favicon.ico request browsers send after the page
+    # (redirected here) or a second tab must not invalidate the form already on screen.
+    kept = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    token = kept if 32 <= len(kept) <= 64 and kept.isascii() else secrets.token_urlsafe(32)
     next_path = safe_next(request.args.get("next") or form_value(request, "next", 500) or None)
     reply = render(
         request,

@@ -10,6 +10,7 @@ from sanic.exceptions import NotFound
 
 from assistant.console import audit
 from assistant.console.review import (
+    MAX_NOTE_CHARS,
     ReviewError,
     add_note,
     add_tag,
@@ -25,7 +26,8 @@ bp = Blueprint("conversations", url_prefix="/conversations")
 
 
 def _id(text: str) -> Optional[int]:
-    return int(text) if text.isdigit() and len(text) <= 10 and int(text) <= MAX_ID else None
+    is_number = text.isascii() and text.isdigit()  # not "²", which int() refuses
+    return int(text) if is_number and len(text) <= 10 and int(text) <= MAX_ID else None
 
 
 async def _audit(request: Request, action: str, target: str, detail: str = "") -> None:
@@ -114,7 +116,9 @@ async def note(request: Request, conversation_id: int) -> HTTPResponse:
     await _exists(request, conversation_id)
     user = request.ctx.staff.user.username
     try:
-        await request.app.ctx.db.run(add_note, conversation_id, form_value(request, "body"), user)
+        # Read past the limit, so a note that is too long is refused rather than cut short.
+        body = form_value(request, "body", 10 * MAX_NOTE_CHARS)
+        await request.app.ctx.db.run(add_note, conversation_id, body, user)
     except ReviewError as error:
         return await _show(request, conversation_id, error=str(error), status=400)
     await _audit(request, "note", f"conversation {conversation_id}")
