@@ -9,12 +9,13 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install widget train run shell sms console console-user test lint validate clean bench
+.PHONY: help install widget train run run-prod shell sms console console-user test lint validate clean bench
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (Ctrl-C stops it)"
 	@echo "make shell  - chat with the running assistant in this terminal"
 	@echo "make sms    - text the running assistant like Twilio would (needs TWILIO_AUTH_TOKEN)"
+	@echo "make run-prod - production profile: PostgreSQL, Redis, nginx, 2 Rasa replicas (deploy/)"
 	@echo "make console - only the staff console, at http://localhost:5010 (make run starts it too)"
 	@echo "make console-user NAME=alice ROLE=admin - add a console account (password prompted)"
 	@echo "make test   - set up and run the whole test suite"
@@ -43,6 +44,10 @@ train: install
 run: install
 	$(PY) -m assistant.ops.run
 
+run-prod: install
+	scripts/ensure_prod_packages.sh
+	$(PY) -m assistant.ops.prod
+
 shell: install
 	$(PY) -m assistant.ops.chat
 
@@ -62,6 +67,7 @@ console-user: install
 
 test: install lint
 	scripts/ensure_chromium.sh
+	scripts/ensure_prod_packages.sh
 	$(PY) -m pytest
 
 lint: install

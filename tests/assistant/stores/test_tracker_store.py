@@ -1,0 +1,109 @@
+"""The strict tracker store: an unreachable database trips the per-message outage flag, and
+what it raises and logs names only the error type (never a statement's parameters)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import List
+
+import pytest
+from rasa.core.channels.channel import UserMessage
+from rasa.core.tracker_store import FailSafeTrackerStore
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from sqlalchemy.exc import OperationalError
+
+from assistant.channels.output import AnnotatedOutputChannel, collect_replies
+from assistant.stores import outage
+from assistant.stores.tracker_store import StrictSQLTrackerStore, TrackerStoreUnavailable
+
+SECRET_TEXT = "my number is 310-555-0199"
+
+
+def _store(tmp_path: Path) -> StrictSQLTrackerStore:
+    return StrictSQLTrackerStore(dialect="sqlite", db=str(tmp_path / "tracker.db"))
+
+
+def _broken(store: StrictSQLTrackerStore) -> None:
+    def fail(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError("INSERT INTO events", {"data": SECRET_TEXT}, Exception("down"))
+
+    store.session_scope = fail  # type: ignore[method-assign]
+
+
+async def test_it_stores_and_reads_back_like_rasas_sql_store(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    tracker = DialogueStateTracker.from_events("p1", [UserUttered("hello")])
+    await store.save(tracker)
+    again = await store.retrieve("p1")
+    assert again is not None and again.latest_message.text == "hello"
+    store.ping()  # the database answers
+
+
+async def test_a_failed_write_trips_the_flag_and_hides_the_parameters(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    _broken(store)
+    flag = outage.watch()
+    with pytest.raises(TrackerStoreUnavailable) as raised:
+        await store.save(DialogueStateTracker.from_events("p1", [UserUttered(SECRET_TEXT)]))
+    assert flag.tripped and "write" in flag.what
+    assert SECRET_TEXT not in str(raised.value) and "OperationalError" in str(raised.value)
+
+
+async def test_rasas_fail_safe_wrapper_logs_no_patient_text(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = _store(tmp_path)
+    _broken(store)
+    wrapped = FailSafeTrackerStore(store)
+    flag = outage.watch()
+    with caplog.at_level(logging.DEBUG):
+        assert await wrapped.retrieve("p1") is None  # Rasa would carry on with a blank tracker
+        await wrapped.save(DialogueStateTracker.from_events("p1", [UserUttered(SECRET_TEXT)]))
+    assert flag.tripped
+    assert "310-555-0199" not in caplog.text
+
+
+class _BotThatLosesItsStore:
+    """Rasa handling a message while the tracker store is down: it answers anyway."""
+
+    def __init__(self, store: StrictSQLTrackerStore) -> None:
+        self.store = FailSafeTrackerStore(store)
+
+    async def __call__(self, message: UserMessage) -> None:
+        await self.store.retrieve(message.sender_id)
+        await message.output_channel.send_text_message(
+            message.sender_id, "an answer out of context"
+        )
+
+
+async def test_the_channel_sends_the_apology_instead_of_an_answer_out_of_context(
+    tmp_path: Path,
+) -> None:
+    store = _store(tmp_path)
+    _broken(store)
+    message = UserMessage("what are the side effects?", AnnotatedOutputChannel(), "p1")
+    assert await collect_replies(_BotThatLosesItsStore(store), message, 2.0) is None
+
+
+async def test_flags_of_concurrent_messages_are_separate(tmp_path: Path) -> None:
+    healthy = _store(tmp_path)
+    (tmp_path / "other").mkdir()
+    broken = _store(tmp_path / "other")
+    _broken(broken)
+    results: List[bool] = []
+
+    async def handle(store: StrictSQLTrackerStore) -> None:
+        flag = outage.watch()
+        await asyncio.sleep(0)
+        try:
+            await store.retrieve("p1")
+        except TrackerStoreUnavailable:
+            pass
+        await asyncio.sleep(0)
+        results.append(flag.tripped)
+
+    await asyncio.gather(asyncio.create_task(handle(healthy)), asyncio.create_task(handle(broken)))
+    assert sorted(results) == [False, True]
