@@ -217,7 +217,7 @@ def console_page(browser: Browser, console_server: ConsoleServer) -> Iterator[Pa
 
 def log_in(page: Page, username: str = ADMIN, password: str = ADMIN_PASSWORD) -> None:
     page.goto("/login")
-    page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(password)
+    page.get_by_label("User name", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/inbox")

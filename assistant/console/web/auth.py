@@ -102,13 +102,20 @@ async def login(request: Request) -> HTTPResponse:
 @bp.post("/logout")
 async def logout(request: Request) -> HTTPResponse:
     staff = request.ctx.staff
+    idle = form_value(request, "reason", 10) == "idle"  # the page's idle timer logged out
     await request.app.ctx.db.run(end_session, staff.token_hash)
     await request.app.ctx.db.run(
-        audit.record, staff.user.username, "logout", "", "", client_ip(request)
+        audit.record, staff.user.username, "logout", "", "idle" if idle else "", client_ip(request)
     )
-    reply = response.redirect("/login")
+    reply = response.redirect("/login?expired=1" if idle else "/login")
     clear_cookie(request, reply, SESSION_COOKIE)
     return reply
+
+
+@bp.post("/keepalive")
+async def keepalive(request: Request) -> HTTPResponse:
+    """ "Stay logged in": the session check before this handler has marked it as active."""
+    return response.empty()
 
 
 def _ping(connection: Connection) -> None:
