@@ -20,6 +20,7 @@ ACTIONS = (
     "logout",
     "view_transcript",
     "reveal",
+    "search_contact",
     "export",
     "purge",
     "tag",

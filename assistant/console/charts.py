@@ -64,7 +64,9 @@ def column_chart(
                 highlight_height=hh,
             )
         )
-    ticks = [(top + plot_h - plot_h * k / 4, top_value * k // 4) for k in range(5)]
+    # Each tick at the height of the (whole) value it is labelled with.
+    tick_values = sorted({top_value * k // 4 for k in range(5)})
+    ticks = [(top + plot_h - plot_h * v / top_value, v) for v in tick_values]
     return Chart(width, height, bars, top_value, ticks)
 
 

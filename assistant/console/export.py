@@ -99,7 +99,7 @@ def export_json(
 
 def _csv_safe(value: Any) -> Any:
     """Spreadsheets run cells that start with = + - @ as formulas; prefix those with '."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if isinstance(value, str) and value.lstrip(" ")[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
 

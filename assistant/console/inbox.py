@@ -42,9 +42,11 @@ def _first(args: Mapping[str, object], name: str) -> str:
 
 def _date(text: str) -> Optional[date]:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         return None
+    # Not near date.min/max: a day is widened by a day (inbox) or a year (dashboard).
+    return day if 1970 <= day.year < 9999 else None
 
 
 @dataclass(frozen=True)

@@ -102,9 +102,17 @@ def correct_intent(
     )
     if row is None:
         raise ReviewError("that message is not a patient message of this conversation")
-    data = json.loads(row.data or "{}")
+    try:
+        data = json.loads(row.data or "{}")
+    except ValueError:
+        data = None
+    data = data if isinstance(data, dict) else {}
     text = str(data.get("text") or "")
-    predicted = str(((data.get("parse_data") or {}).get("intent") or {}).get("name") or "")
+    if not text.strip():
+        raise ReviewError("that message has no text to learn from")
+    parse = data.get("parse_data")
+    intent_data = parse.get("intent") if isinstance(parse, dict) else None
+    predicted = str(intent_data.get("name") or "") if isinstance(intent_data, dict) else ""
     table = schema.corrections
     values = {
         "conversation_id": conversation_id,
@@ -130,7 +138,10 @@ def list_corrections(connection: Connection, limit: int = 500) -> List[sa.engine
 
 
 def _example(text: str, masker: Masker) -> Optional[str]:
-    line = " ".join(_NOT_YAML.sub("", masker.mask(text)).split())
+    # Brackets would read as Rasa entity annotations ("[x](y)"); they carry no intent.
+    line = " ".join(
+        _NOT_YAML.sub("", masker.mask(text)).replace("[", "(").replace("]", ")").split()
+    )
     if not line or line.startswith("/"):
         return None
     return line

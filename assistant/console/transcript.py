@@ -148,7 +148,8 @@ def _patient(event_id: int, at: float, data: Dict, masker: Masker, show: bool) -
     text, masked = _masked(masker, str(data.get("text") or ""), show)
     confidence = intent.get("confidence")
     entities = []
-    for entity in parse.get("entities") or []:
+    found = parse.get("entities")
+    for entity in found if isinstance(found, list) else []:
         if isinstance(entity, dict):
             value, _ = _masked(masker, str(entity.get("value", "")), show)
             entities.append({"entity": str(entity.get("entity", "")), "value": value})

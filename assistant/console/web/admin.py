@@ -74,7 +74,9 @@ async def change_user(request: Request, username: str) -> HTTPResponse:
 @admin_only
 async def audit_log(request: Request) -> HTTPResponse:
     page_text = str(request.args.get("page") or "1")
-    page = int(page_text) if page_text.isdigit() and len(page_text) <= 7 else 1
+    page = (
+        int(page_text) if page_text.isascii() and page_text.isdigit() and len(page_text) <= 7 else 1
+    )
     action = str(request.args.get("action") or "")
     action = action if action in audit.ACTIONS else ""
     actor = str(request.args.get("actor") or "")[:64]

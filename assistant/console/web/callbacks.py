@@ -41,6 +41,7 @@ async def _page(
         next_status=NEXT_STATUS,
         revealed=revealed,
         error=error,
+        masker=request.app.ctx.masker,
     )
 
 
