@@ -62,7 +62,8 @@ def start_assistant(
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
         "  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n"
-        f"tracker_store:\n  type: assistant.stores.tracker_store.StrictSQLTrackerStore\n  dialect: sqlite\n  db: {tracker_db}\n"
+        "tracker_store:\n  type: assistant.stores.tracker_store.StrictSQLTrackerStore\n"
+        f"  dialect: sqlite\n  db: {tracker_db}\n"
     )
     settings = RunSettings(
         host="127.0.0.1",

@@ -84,4 +84,3 @@ async def test_holders_take_turns_and_the_lock_is_removed_after(redis_port: int)
     await asyncio.gather(turn(store_a, "a"), turn(store_b, "b"))
     assert order in (["a in", "a out", "b in", "b out"], ["b in", "b out", "a in", "a out"])
     assert store_a.get_lock("conversation-2") is None
-

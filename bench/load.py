@@ -1,0 +1,281 @@
+"""``python -m bench.load``: drive the REST channel with concurrent multi-turn conversations.
+
+Each of ``--concurrency`` virtual users runs conversations back to back (greet, a topic
+question, a side-effects question, thanks), each with a fresh sender id, and waits for every
+reply before sending the next message (closed loop). The first ``--warmup`` seconds are not
+measured. Writes a JSON summary (latency percentiles, sustained messages per second, errors,
+a per-interval timeline and the raw latencies) to ``--out`` and prints progress to stderr.
+
+An error is: a non-200 answer, a timeout or connection failure, an empty reply list, or the
+assistant's own apology (``--error-marker``: the REST channel's answer when the bot fails or is
+too slow). Latency percentiles cover every request of the measured window, errors included
+(an error's latency is the time until it came back).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import random
+import sys
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
+
+import aiohttp
+
+GREETINGS = ("hi", "hello there", "good morning", "hey", "hi, I have a question")
+TOPICS = (
+    "what is immunotherapy",
+    "how does immunotherapy work",
+    "where is the infusion center",
+    "when is the infusion center open",
+    "how is immunotherapy given",
+    "are there clinical trials I could join",
+    "what types of immunotherapy are there",
+    "how often will I get my treatment",
+)
+SIDE_EFFECTS = (
+    "what side effects can immunotherapy cause",
+    "will it give me a rash",
+    "is it normal to feel tired after treatment",
+    "can it cause diarrhea",
+    "what side effects should i expect",
+)
+THANKS = ("thanks", "thank you so much", "thx, that helps", "great, thank you")
+ERROR_MARKER = "something went wrong on our side"  # the REST channel's apology
+SLOW_MS = 2500.0  # the REST channel's default reply timeout: slower turns get the apology
+
+
+def conversation(rng: random.Random) -> List[str]:
+    return [rng.choice(GREETINGS), rng.choice(TOPICS), rng.choice(SIDE_EFFECTS), rng.choice(THANKS)]
+
+
+def percentile(values: Sequence[float], pct: float) -> Optional[float]:
+    """Nearest-rank percentile (None for no values)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+@dataclass
+class Recorder:
+    measure_from: float
+    measure_until: float
+    # (start, end, latency_s, kind) of every request, warm-up included
+    samples: List[tuple[float, float, float, str]] = field(default_factory=list)
+    conversations: int = 0
+
+    def add(self, start: float, end: float, kind: str) -> None:
+        self.samples.append((start, end, end - start, kind))
+
+
+async def _send(
+    session: aiohttp.ClientSession,
+    url: str,
+    sender: str,
+    text: str,
+    timeout_s: float,
+    marker: str,
+) -> str:
+    """POST one message; returns "ok" or the kind of error."""
+    try:
+        async with session.post(
+            url,
+            json={"sender": sender, "message": text},
+            timeout=aiohttp.ClientTimeout(total=timeout_s),
+        ) as reply:
+            body = await reply.read()
+            if reply.status != 200:
+                return f"http_{reply.status}"
+            data = json.loads(body)
+            if not isinstance(data, list) or not data:
+                return "empty_reply"
+            if any(marker in str(item.get("text", "")) for item in data):
+                return "technical_error"
+            return "ok"
+    except asyncio.TimeoutError:
+        return "timeout"
+    except aiohttp.ClientError as error:
+        return type(error).__name__
+    except json.JSONDecodeError:
+        return "bad_json"
+
+
+async def _user(
+    index: int,
+    session: aiohttp.ClientSession,
+    url: str,
+    stop_at: float,
+    recorder: Recorder,
+    run_id: str,
+    timeout_s: float,
+    marker: str,
+) -> None:
+    rng = random.Random(f"{run_id}-{index}")  # noqa: S311 - picks test phrases, not secrets
+    # Spread the users' first messages over the first second.
+    await asyncio.sleep(rng.random())
+    number = 0
+    while time.perf_counter() < stop_at:
+        sender = f"bench-{run_id}-{index}-{number}"
+        number += 1
+        for text in conversation(rng):
+            if time.perf_counter() >= stop_at:
+                return
+            start = time.perf_counter()
+            kind = await _send(session, url, sender, text, timeout_s, marker)
+            recorder.add(start, time.perf_counter(), kind)
+        recorder.conversations += 1
+
+
+async def _progress(
+    recorder: Recorder, every_s: float, label: str, timeline: List[Dict[str, Any]]
+) -> None:
+    seen = 0
+    started = time.perf_counter()
+    while True:
+        await asyncio.sleep(every_s)
+        now = time.perf_counter()
+        new = recorder.samples[seen:]
+        seen += len(new)
+        ok = [s for s in new if s[3] == "ok"]
+        errors = len(new) - len(ok)
+        measuring = now > recorder.measure_from
+        timeline.append(
+            {
+                "t_s": round(now - started, 1),
+                "measuring": measuring,
+                "ok": len(ok),
+                "errors": errors,
+                "msg_per_s": round(len(ok) / every_s, 2),
+                "p50_ms": _ms(percentile([s[2] for s in new], 50)),
+                "p95_ms": _ms(percentile([s[2] for s in new], 95)),
+            }
+        )
+        phase = "" if measuring else " (warm-up)"
+        print(
+            f"  [{label}] {now - started:5.0f} s{phase}: {len(ok) / every_s:6.1f} msg/s, "
+            f"p95 {timeline[-1]['p95_ms']} ms, {errors} errors in the last {every_s:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _ms(seconds: Optional[float]) -> Optional[float]:
+    return None if seconds is None else round(seconds * 1000, 1)
+
+
+def summarize(
+    recorder: Recorder, concurrency: int, duration_s: float, warmup_s: float, slow_ms: float
+) -> Dict[str, Any]:
+    window = [s for s in recorder.samples if s[0] >= recorder.measure_from]
+    latencies = [s[2] for s in window]
+    completed_ok = sum(
+        1
+        for s in recorder.samples
+        if s[3] == "ok" and recorder.measure_from <= s[1] <= recorder.measure_until
+    )
+    kinds = Counter(s[3] for s in window if s[3] != "ok")
+    return {
+        "concurrency": concurrency,
+        "duration_s": duration_s,
+        "warmup_s": warmup_s,
+        "requests": len(window),
+        "requests_total": len(recorder.samples),  # warm-up included (for CPU per message)
+        "ok": len(window) - sum(kinds.values()),
+        "errors": sum(kinds.values()),
+        "error_kinds": dict(kinds),
+        "error_rate": round(sum(kinds.values()) / len(window), 5) if window else None,
+        "msg_per_s": round(completed_ok / duration_s, 2),
+        "conversations": recorder.conversations,
+        f"slower_than_{slow_ms:.0f}_ms": sum(v * 1000 > slow_ms for v in latencies),
+        "latency_ms": {
+            "p50": _ms(percentile(latencies, 50)),
+            "p95": _ms(percentile(latencies, 95)),
+            "p99": _ms(percentile(latencies, 99)),
+            "mean": _ms(sum(latencies) / len(latencies)) if latencies else None,
+            "max": _ms(max(latencies)) if latencies else None,
+        },
+        "latencies_ms": [round(v * 1000, 1) for v in latencies],
+    }
+
+
+async def run(
+    url: str,
+    concurrency: int,
+    duration_s: float,
+    warmup_s: float,
+    timeout_s: float,
+    progress_s: float,
+    label: str,
+    marker: str = ERROR_MARKER,
+    slow_ms: float = SLOW_MS,
+) -> Dict[str, Any]:
+    run_id = uuid.uuid4().hex[:8]
+    begin = time.perf_counter()
+    recorder = Recorder(measure_from=begin + warmup_s, measure_until=begin + warmup_s + duration_s)
+    timeline: List[Dict[str, Any]] = []
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        reporter = asyncio.create_task(_progress(recorder, progress_s, label, timeline))
+        await asyncio.gather(
+            *(
+                _user(i, session, url, recorder.measure_until, recorder, run_id, timeout_s, marker)
+                for i in range(concurrency)
+            )
+        )
+        reporter.cancel()
+    result = summarize(recorder, concurrency, duration_s, warmup_s, slow_ms)
+    result["url"] = url
+    result["timeline"] = timeline
+    return result
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", required=True, help="the REST webhook URL")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=25, help="measured seconds")
+    parser.add_argument("--warmup", type=float, default=3, help="unmeasured seconds first")
+    parser.add_argument("--timeout", type=float, default=30, help="per-request timeout (s)")
+    parser.add_argument("--progress", type=float, default=10, help="progress line every N s")
+    parser.add_argument("--label", default="load")
+    parser.add_argument("--error-marker", default=ERROR_MARKER, help="text of the apology")
+    parser.add_argument("--slow-ms", type=float, default=SLOW_MS, help="count slower turns")
+    parser.add_argument("--out", required=True, type=Path)
+    args = parser.parse_args(argv)
+    result = asyncio.run(
+        run(
+            args.url,
+            args.concurrency,
+            args.duration,
+            args.warmup,
+            args.timeout,
+            args.progress,
+            args.label,
+            args.error_marker,
+            args.slow_ms,
+        )
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result))
+    latency = result["latency_ms"]
+    print(
+        f"  [{args.label}] c={args.concurrency}: {result['msg_per_s']} msg/s, "
+        f"p50 {latency['p50']} / p95 {latency['p95']} / p99 {latency['p99']} ms, "
+        f"{result['errors']} errors of {result['requests']}",
+        file=sys.stderr,
+        flush=True,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
