@@ -259,3 +259,57 @@ def test_no_patient_data_in_any_log(prod: RunningProfile) -> None:
         content = path.read_text(errors="replace")
         for needle in needles:
             assert needle not in content, f"{needle!r} found in {path}"
+
+
+def test_the_console_reads_the_postgresql_store_through_nginx(prod: RunningProfile) -> None:
+    """The staff console of the profile indexes PostgreSQL; its audit table is append-only
+    there too (a PL/pgSQL trigger)."""
+    import re
+    import subprocess
+    import sys
+    import urllib.parse
+    import urllib.request
+    from http.cookiejar import CookieJar
+
+    import sqlalchemy as sa
+
+    patient = sender("console")
+    say(prod, patient, "what are the infusion center hours?")
+    env = {**prod.env, "CONSOLE_DB_URL": prod.postgres.url()}
+    subprocess.run(
+        [sys.executable, "-m", "assistant.console", "users", "add", "it-admin", "--role", "admin"],
+        input="a long enough password 123\n",
+        text=True,
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    login = opener.open(f"{prod.staff_url}/login", timeout=10).read().decode()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login)
+    assert token
+    form = {
+        "csrf_token": token.group(1),
+        "username": "it-admin",
+        "password": "a long enough password 123",
+        "next": "/inbox?q=infusion+center+hours",
+    }
+    opener.open(f"{prod.staff_url}/login", urllib.parse.urlencode(form).encode(), timeout=10)
+    deadline = time.monotonic() + 30
+    inbox = ""
+    while time.monotonic() < deadline and "what are the infusion center hours?" not in inbox:
+        inbox = (
+            opener.open(f"{prod.staff_url}/inbox?q=infusion+center+hours", timeout=10)
+            .read()
+            .decode()
+        )
+        time.sleep(1)
+    assert "what are the infusion center hours?" in inbox
+    engine = sa.create_engine(prod.postgres.url())
+    try:
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
+            with engine.begin() as connection:
+                connection.execute(sa.text("DELETE FROM console_audit"))
+    finally:
+        engine.dispose()
