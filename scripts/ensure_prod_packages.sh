@@ -20,10 +20,13 @@ if [ "$(id -u)" -ne 0 ]; then
   SUDO="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
-# policy-rc.d keeps apt from starting the system services we do not use.
-printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
-$SUDO chmod +x /usr/sbin/policy-rc.d
-trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+# policy-rc.d keeps apt from starting the system services we do not use (an existing one,
+# as in many container images, is left as it is).
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod +x /usr/sbin/policy-rc.d
+  trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 $SUDO apt-get update -qq || true
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 echo "==> Installed ${missing[*]}"
