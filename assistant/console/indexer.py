@@ -318,10 +318,17 @@ class Indexer:
                 [{"v_id": s.id, **{f"v_{k}": v for k, v in s.row().items()}} for s in old],
             )
         self._save_intents(connection, new, old)
-        callbacks = [{**c, "conversation_id": s.id} for s in states for c in s.callbacks]
+        # In event order, so ids follow the order the requests were made.
+        callbacks = sorted(
+            ({**c, "conversation_id": s.id} for s in states for c in s.callbacks),
+            key=lambda c: c["event_id"],
+        )
         if callbacks:
             connection.execute(schema.callbacks.insert(), callbacks)
-        questions = [{**u, "conversation_id": s.id} for s in states for u in s.unanswered]
+        questions = sorted(
+            ({**u, "conversation_id": s.id} for s in states for u in s.unanswered),
+            key=lambda u: u["event_id"],
+        )
         if questions:
             connection.execute(schema.unanswered.insert(), questions)
         for state in states:
