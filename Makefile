@@ -21,7 +21,7 @@ help:
 	@echo "make test   - set up and run the whole test suite"
 	@echo "make lint   - ruff and mypy"
 	@echo "make train  - train now if no model matches the data (make run does this)"
-	@echo "make bench  - benchmark against stock Rasa (~40 min; SOAK_S=60 for a shorter soak)"
+	@echo "make bench  - benchmark against stock Rasa (about 1 h; SOAK_S=60 for a shorter soak)"
 
 $(STAMP): pyproject.toml constraints.txt scripts/bootstrap.sh
 	scripts/bootstrap.sh

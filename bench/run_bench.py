@@ -725,7 +725,8 @@ def _num(value: Any, digits: int = 1, unit: str = "") -> str:
 def _ratio(ours: Any, stock: Any) -> str:
     if not isinstance(ours, (int, float)) or not isinstance(stock, (int, float)) or not stock:
         return "n/a"
-    return f"{ours / stock:.2f}x"
+    ratio = ours / stock
+    return f"{ratio:.3f}x" if ratio >= 0.01 else f"{ratio:.1e}x"
 
 
 def _met(flag: Optional[bool]) -> str:
@@ -772,6 +773,12 @@ def table_rows(results: Dict[str, Any]) -> List[Tuple[str, str, str, str, str, s
         pct,
         ">= stock",
         None if acc_o is None or acc_s is None else acc_o >= acc_s,
+    )
+    row(
+        "NLU top-1 accuracy (best guess, before the fallback threshold)",
+        nlu_o.get("top1_accuracy"),
+        nlu_s.get("top1_accuracy"),
+        pct,
     )
     row(
         "NLU macro-F1, held-out", nlu_o.get("macro_f1"), nlu_s.get("macro_f1"), lambda v: _num(v, 3)
@@ -942,12 +949,16 @@ def markdown(results: Dict[str, Any]) -> str:
             f"| duration (after {soak['warmup_s']:.0f} s warm-up) | {load['duration_s']:.0f} s |",
             f"| messages answered | {load['ok']:,} |",
             f"| sustained msg/s | {load['msg_per_s']:.1f} |",
-            f"| errors | {load['errors']} ({json.dumps(load['error_kinds'])}) |",
+            f"| errors | {load['errors']}"
+            + (f" ({json.dumps(load['error_kinds'])})" if load["error_kinds"] else "")
+            + " |",
             f"| latency p50 / p95 / p99 | {latency['p50']} / {latency['p95']} / "
             f"{latency['p99']} ms |",
             f"| Rasa server RSS, first sample after warm-up -> end | "
             f"{_num(soak['rasa_rss_first_mb'], 0)} -> {_num(soak['rasa_rss_last_mb'], 0)} MB "
             f"({_num(soak['rasa_rss_growth_pct'], 1, ' %')}) |",
+            f"| Rasa server RSS growth over the second half of the soak | "
+            f"{_num(second_half_growth(soak), 2, ' %')} |",
             f"| action server RSS, first sample after warm-up -> end | "
             f"{_num(soak['action_rss_first_mb'], 0)} -> {_num(soak['action_rss_last_mb'], 0)} MB "
             f"({_num(soak['action_rss_growth_pct'], 1, ' %')}) |",
@@ -962,6 +973,15 @@ def markdown(results: Dict[str, Any]) -> str:
     if failures:
         lines += ["", "## What failed", ""] + [f"- {f}" for f in failures]
     return "\n".join(lines) + "\n"
+
+
+def second_half_growth(soak: Dict[str, Any]) -> Optional[float]:
+    """Rasa server RSS growth from the soak's midpoint to its end (a plateau reads ~0)."""
+    samples = [s for s in soak.get("rss_samples", []) if s.get("rasa_mb")]
+    if len(samples) < 3:
+        return None
+    middle = samples[len(samples) // 2]["rasa_mb"]
+    return round((samples[-1]["rasa_mb"] - middle) / middle * 100, 2)
 
 
 def print_summary(results: Dict[str, Any]) -> None:
@@ -980,8 +1000,17 @@ def print_summary(results: Dict[str, Any]) -> None:
             f"Rasa RSS growth {soak['rasa_rss_growth_pct']} %"
         )
     lever = results.get("lever", {})
-    if lever:
-        print(f"Lever (2 workers + Redis): {lever.get('status')} {lever.get('why', '')}")
+    if lever.get("status") == "ok":
+        print(
+            "Lever (2 workers + Redis): "
+            + ", ".join(
+                f"{_level(lever, c, 'msg_per_s')} msg/s and p99 {_level(lever, c, 'p99')} ms @ {c}"
+                for c in (8, 32)
+            )
+            + f"; Rasa RSS {lever.get('rss_after_load', {}).get('rasa_mb')} MB"
+        )
+    elif lever:
+        print(f"Lever (2 workers + Redis): {lever.get('status')}: {lever.get('why', '')}")
     print(f"\nReport: {REPORT.relative_to(ROOT)}", flush=True)
 
 
@@ -1012,7 +1041,17 @@ def main(argv: Optional[List[str]] = None) -> int:
         help="use this stock model instead of training one",
     )
     parser.add_argument("--skip-lever", action="store_true", help="skip 2 workers + Redis")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="measure nothing: rewrite the report and charts from reports/bench/results.json",
+    )
     args = parser.parse_args(argv)
+    if args.report_only:
+        saved: Dict[str, Any] = json.loads((OUT_DIR / "results.json").read_text())
+        saved["caveats"] = caveats(saved)
+        write_outputs(saved)
+        return 0
 
     os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -1100,6 +1139,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     results["meta"]["total_min"] = round((time.perf_counter() - run_started) / 60, 1)
     results["caveats"] = caveats(results)
 
+    write_outputs(results)
+    return 1 if results["failures"] else 0
+
+
+def write_outputs(results: Dict[str, Any]) -> None:
+    """Charts, results.json, reports/bench.md and the printed summary."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pyparsing deprecations from matplotlib 3.5
         from bench.plots import draw
@@ -1109,15 +1154,15 @@ def main(argv: Optional[List[str]] = None) -> int:
     (OUT_DIR / "results.json").write_text(json.dumps(results, indent=1, default=str))
     REPORT.write_text(markdown(results))
     print_summary(results)
-    return 1 if results["failures"] else 0
 
 
 def caveats(results: Dict[str, Any]) -> List[str]:
     notes = [
-        f"{os.cpu_count()} CPUs shared by the servers, the load generator and anything else "
-        "running (other sessions' test suites ran during this benchmark); load averages per "
-        "level are in results.json (`loadavg_before`/`loadavg_after`). Start "
-        f"{results['meta']['loadavg_start']}, end {results['meta'].get('loadavg_end')}.",
+        f"{results['meta']['cpus']} CPUs shared by the servers, the load generator and anything "
+        "else running on the machine (a 1-minute load average of 2 means both cores busy): "
+        f"{results['meta']['loadavg_start']} at the start, "
+        f"{results['meta'].get('loadavg_end')} at the end; per level in results.json "
+        "(`loadavg_before`/`loadavg_after`). Training times are the most exposed to other work.",
         "Ready times are measured by polling every 0.5 s (start_servers' wait_until_up).",
         "RSS is VmRSS from /proc after the 32-concurrent level; with several Sanic workers "
         "the processes' RSS are summed (shared pages counted more than once).",
@@ -1125,7 +1170,19 @@ def caveats(results: Dict[str, Any]) -> List[str]:
         "server's capacity at that concurrency, not an open arrival rate.",
         "Both systems use the project's hardened REST channel, action server and SQLite "
         "tracker store; only the trained model (config) differs.",
+        "The comparison levels and the lever run with REST_REPLY_TIMEOUT_S=60, so a slow turn "
+        "is measured instead of being replaced by the channel's 2.5 s apology; the soak keeps "
+        "the deployed default, so its errors are what patients would see.",
+        "CPU time per message is the servers' user+system time (/proc) over the level, "
+        "warm-up included, divided by the messages sent.",
     ]
+    during = [
+        f"{name} @ {c}: {level.get('loadavg_before', '?').split()[0]}"
+        for name in ("ours", "stock")
+        for c, level in (results.get(name) or {}).get("levels", {}).items()
+    ]
+    if during:
+        notes.append("1-minute load average when each level started: " + ", ".join(during) + ".")
     if results["meta"]["mode"] == "quick":
         notes.append("Quick mode: short levels and soak; numbers are indicative only.")
     return notes
