@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import string
 import subprocess
 import sys
@@ -25,7 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Dict, List, Mapping, Optional
 
-from assistant.ops.run import _local_secret, prepare_channels, stop, wait_until_up
+from assistant.ops.run import (
+    _local_secret,
+    prepare_channels,
+    run_until_stopped,
+    stop,
+    wait_until_up,
+)
 from assistant.ops.services import Nginx, Postgres, Redis
 from assistant.ops.train import ensure_model, rasa_command
 
@@ -285,20 +290,7 @@ def main() -> int:
         "Press Ctrl-C to stop.\n",
         flush=True,
     )
-    stopping = False
-
-    def on_signal(_signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
-    try:
-        while not stopping and all(p.poll() is None for p in profile.processes()):
-            time.sleep(0.5)
-    finally:
-        print("Stopping...", flush=True)
-        profile.stop()
+    run_until_stopped(profile.processes(), profile.stop)
     return 0
 
 

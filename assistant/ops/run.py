@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional
+from typing import Callable, Dict, List, Mapping, Optional
 
 from assistant.ops.train import ensure_model, rasa_command
 
@@ -237,9 +237,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         "Press Ctrl-C to stop.\n",
         flush=True,
     )
+    stopping = run_until_stopped(processes, lambda: stop(processes))
+    failed = [p for p in processes if p.returncode not in (0, None, -signal.SIGTERM)]
+    return 1 if failed and not stopping else 0
+
+
+def run_until_stopped(processes: List[subprocess.Popen], stop_all: Callable[[], None]) -> bool:
+    """Wait for Ctrl-C, SIGTERM or a server exiting; then ``stop_all``. True if signalled."""
     stopping = False
 
-    def on_signal(signum: int, _frame: object) -> None:
+    def on_signal(_signum: int, _frame: object) -> None:
         nonlocal stopping
         stopping = True
 
@@ -250,9 +257,8 @@ def main(argv: Optional[List[str]] = None) -> int:
             time.sleep(0.5)
     finally:
         print("Stopping...", flush=True)
-        stop(processes)
-    failed = [p for p in processes if p.returncode not in (0, None, -signal.SIGTERM)]
-    return 1 if failed and not stopping else 0
+        stop_all()
+    return stopping
 
 
 if __name__ == "__main__":
