@@ -14,17 +14,11 @@ from assistant.console.accounts import (
     set_role,
 )
 from assistant.console.retention import purge_older_than
-from assistant.console.web.guards import admin_only, client_ip, form_value
+from assistant.console.web.guards import admin_only, audit_staff_action, form_value
 from assistant.console.web.render import render
 
 bp = Blueprint("admin", url_prefix="/admin")
 AUDIT_PAGE_SIZE = 100
-
-
-async def _audit(request: Request, action: str, target: str, detail: str = "") -> None:
-    await request.app.ctx.db.run(
-        audit.record, request.ctx.staff.user.username, action, target, detail, client_ip(request)
-    )
 
 
 async def _users_page(request: Request, error: str = "", status: int = 200) -> HTTPResponse:
@@ -48,7 +42,7 @@ async def create_user(request: Request) -> HTTPResponse:
         user = await request.app.ctx.db.run(add_user, username, role, password)
     except AccountError as error:
         return await _users_page(request, error=str(error), status=400)
-    await _audit(request, "user_add", user.username, f"role={user.role}")
+    await audit_staff_action(request, "user_add", user.username, f"role={user.role}")
     return response.redirect("/admin/users")
 
 
@@ -66,7 +60,7 @@ async def change_user(request: Request, username: str) -> HTTPResponse:
             raise AccountError("unknown change")
     except AccountError as error:
         return await _users_page(request, error=str(error), status=400)
-    await _audit(request, "user_change", user.username, change)
+    await audit_staff_action(request, "user_change", user.username, change)
     return response.redirect("/admin/users")
 
 
@@ -116,7 +110,7 @@ async def purge(request: Request) -> HTTPResponse:
     import asyncio
 
     result = await asyncio.to_thread(purge_older_than, app.ctx.db.engine, days, app.ctx.clock())
-    await _audit(
+    await audit_staff_action(
         request,
         "purge",
         f"older than {days} days",

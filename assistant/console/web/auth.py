@@ -23,6 +23,7 @@ from assistant.console.web.guards import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
+    audit_staff_action,
     clear_cookie,
     client_ip,
     forbidden,
@@ -104,9 +105,7 @@ async def logout(request: Request) -> HTTPResponse:
     staff = request.ctx.staff
     idle = form_value(request, "reason", 10) == "idle"  # the page's idle timer logged out
     await request.app.ctx.db.run(end_session, staff.token_hash)
-    await request.app.ctx.db.run(
-        audit.record, staff.user.username, "logout", "", "idle" if idle else "", client_ip(request)
-    )
+    await audit_staff_action(request, "logout", "", "idle" if idle else "")
     reply = response.redirect("/login?expired=1" if idle else "/login")
     clear_cookie(request, reply, SESSION_COOKIE)
     return reply

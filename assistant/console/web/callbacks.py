@@ -7,7 +7,6 @@ from typing import Optional
 from sanic import Blueprint, HTTPResponse, Request, response
 from sanic.exceptions import NotFound
 
-from assistant.console import audit
 from assistant.console.callbacks import (
     NEXT_STATUS,
     STATUSES,
@@ -17,7 +16,7 @@ from assistant.console.callbacks import (
     history,
     list_callbacks,
 )
-from assistant.console.web.guards import MAX_ID, client_ip, form_value
+from assistant.console.web.guards import MAX_ID, audit_staff_action, form_value
 from assistant.console.web.render import render
 
 bp = Blueprint("callbacks", url_prefix="/callbacks")
@@ -65,13 +64,8 @@ async def status(request: Request, callback_id: int) -> HTTPResponse:
         row = await request.app.ctx.db.run(change_status, callback_id, to_status, user)
     except CallbackError as error:
         return await _page(request, _view(request), error=str(error), status=400)
-    await request.app.ctx.db.run(
-        audit.record,
-        user,
-        "callback_status",
-        f"callback {callback_id}",
-        f"{row.status} -> {to_status}",
-        client_ip(request),
+    await audit_staff_action(
+        request, "callback_status", f"callback {callback_id}", f"{row.status} -> {to_status}"
     )
     return response.redirect(f"/callbacks?view={_view(request)}")
 
@@ -80,12 +74,5 @@ async def status(request: Request, callback_id: int) -> HTTPResponse:
 async def reveal(request: Request, callback_id: int) -> HTTPResponse:
     if callback_id > MAX_ID or await request.app.ctx.db.run(get_callback, callback_id) is None:
         raise NotFound("no such callback request")
-    await request.app.ctx.db.run(
-        audit.record,
-        request.ctx.staff.user.username,
-        "reveal",
-        f"callback {callback_id}",
-        "phone number",
-        client_ip(request),
-    )
+    await audit_staff_action(request, "reveal", f"callback {callback_id}", "phone number")
     return await _page(request, _view(request), revealed=callback_id)

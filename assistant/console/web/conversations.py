@@ -8,7 +8,6 @@ from typing import FrozenSet, Optional
 from sanic import Blueprint, HTTPResponse, Request, response
 from sanic.exceptions import NotFound
 
-from assistant.console import audit
 from assistant.console.review import (
     MAX_NOTE_CHARS,
     ReviewError,
@@ -19,7 +18,7 @@ from assistant.console.review import (
     set_reviewed,
 )
 from assistant.console.transcript import load_conversation, load_transcript
-from assistant.console.web.guards import MAX_ID, client_ip, form_value
+from assistant.console.web.guards import MAX_ID, audit_staff_action, form_value
 from assistant.console.web.render import render
 
 bp = Blueprint("conversations", url_prefix="/conversations")
@@ -28,11 +27,6 @@ bp = Blueprint("conversations", url_prefix="/conversations")
 def _id(text: str) -> Optional[int]:
     is_number = text.isascii() and text.isdigit()  # not "²", which int() refuses
     return int(text) if is_number and len(text) <= 10 and int(text) <= MAX_ID else None
-
-
-async def _audit(request: Request, action: str, target: str, detail: str = "") -> None:
-    user = request.ctx.staff.user.username
-    await request.app.ctx.db.run(audit.record, user, action, target, detail, client_ip(request))
 
 
 async def _show(
@@ -68,7 +62,7 @@ async def _exists(request: Request, conversation_id: int) -> None:
 @bp.get("/<conversation_id:int>")
 async def transcript(request: Request, conversation_id: int) -> HTTPResponse:
     await _exists(request, conversation_id)
-    await _audit(request, "view_transcript", f"conversation {conversation_id}")
+    await audit_staff_action(request, "view_transcript", f"conversation {conversation_id}")
     return await _show(request, conversation_id)
 
 
@@ -80,7 +74,9 @@ async def reveal(request: Request, conversation_id: int) -> HTTPResponse:
         return await _show(
             request, conversation_id, error="Choose a message to reveal.", status=400
         )
-    await _audit(request, "reveal", f"conversation {conversation_id}", f"event {event_id}")
+    await audit_staff_action(
+        request, "reveal", f"conversation {conversation_id}", f"event {event_id}"
+    )
     return await _show(request, conversation_id, reveal=frozenset({event_id}))
 
 
@@ -98,7 +94,7 @@ async def tag(request: Request, conversation_id: int) -> HTTPResponse:
         )
     except ReviewError as error:
         return await _show(request, conversation_id, error=str(error), status=400)
-    await _audit(request, "tag", f"conversation {conversation_id}", name)
+    await audit_staff_action(request, "tag", f"conversation {conversation_id}", name)
     return _back(conversation_id, "#review")
 
 
@@ -107,7 +103,7 @@ async def untag(request: Request, conversation_id: int) -> HTTPResponse:
     await _exists(request, conversation_id)
     name = form_value(request, "tag", 40)
     await request.app.ctx.db.run(remove_tag, conversation_id, name)
-    await _audit(request, "untag", f"conversation {conversation_id}", name)
+    await audit_staff_action(request, "untag", f"conversation {conversation_id}", name)
     return _back(conversation_id, "#review")
 
 
@@ -121,7 +117,7 @@ async def note(request: Request, conversation_id: int) -> HTTPResponse:
         await request.app.ctx.db.run(add_note, conversation_id, body, user)
     except ReviewError as error:
         return await _show(request, conversation_id, error=str(error), status=400)
-    await _audit(request, "note", f"conversation {conversation_id}")
+    await audit_staff_action(request, "note", f"conversation {conversation_id}")
     return _back(conversation_id, "#notes")
 
 
@@ -131,7 +127,9 @@ async def reviewed(request: Request, conversation_id: int) -> HTTPResponse:
     value = form_value(request, "reviewed", 5) == "yes"
     user = request.ctx.staff.user.username
     await request.app.ctx.db.run(set_reviewed, conversation_id, value, user)
-    await _audit(request, "reviewed", f"conversation {conversation_id}", "yes" if value else "no")
+    await audit_staff_action(
+        request, "reviewed", f"conversation {conversation_id}", "yes" if value else "no"
+    )
     return _back(conversation_id)
 
 
@@ -152,5 +150,5 @@ async def correct(request: Request, conversation_id: int) -> HTTPResponse:
     except ReviewError as error:
         return await _show(request, conversation_id, error=str(error), status=400)
     detail = f"event {event_id}: {predicted or '?'} -> {intent}"
-    await _audit(request, "correct_intent", f"conversation {conversation_id}", detail)
+    await audit_staff_action(request, "correct_intent", f"conversation {conversation_id}", detail)
     return _back(conversation_id, f"#m{event_id}")

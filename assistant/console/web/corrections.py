@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from sanic import Blueprint, HTTPResponse, Request, response
 
-from assistant.console import audit
 from assistant.console.review import corrections_nlu_yaml, list_corrections
-from assistant.console.web.guards import client_ip
+from assistant.console.web.guards import audit_staff_action
 from assistant.console.web.render import render
 
 bp = Blueprint("corrections", url_prefix="/corrections")
@@ -22,14 +21,7 @@ async def corrections(request: Request) -> HTTPResponse:
 async def corrections_yaml(request: Request) -> HTTPResponse:
     app = request.app
     body = await app.ctx.db.run(corrections_nlu_yaml, app.ctx.masker)
-    await app.ctx.db.run(
-        audit.record,
-        request.ctx.staff.user.username,
-        "export_corrections",
-        "corrections",
-        "nlu.yml",
-        client_ip(request),
-    )
+    await audit_staff_action(request, "export_corrections", "corrections", "nlu.yml")
     return response.raw(
         body.encode(),
         content_type="application/x-yaml; charset=utf-8",

@@ -6,10 +6,9 @@ from datetime import datetime
 
 from sanic import Blueprint, HTTPResponse, Request, response
 
-from assistant.console import audit
 from assistant.console.export import export_csv, export_json, selected_conversations
 from assistant.console.inbox import InboxFilters
-from assistant.console.web.guards import admin_only, client_ip
+from assistant.console.web.guards import admin_only, audit_staff_action
 
 bp = Blueprint("exports")
 FORMATS = {
@@ -41,13 +40,11 @@ async def _export(request: Request, fmt: str) -> HTTPResponse:
         return len(rows), build(connection, rows, app.ctx.masker, app.ctx.tz)
 
     count, body = await app.ctx.db.run(run)
-    await app.ctx.db.run(
-        audit.record,
-        request.ctx.staff.user.username,
+    await audit_staff_action(
+        request,
         "export",
         f"{count} conversations",
         f"{fmt} {filters.query_string(page=1) or 'all'}",
-        client_ip(request),
     )
     stamp = datetime.now(app.ctx.tz).strftime("%Y%m%d-%H%M")
     return response.raw(

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from sanic import HTTPResponse, Request, Sanic, response
 
+from assistant.console import audit
 from assistant.console.settings import ConsoleSettings
 from assistant.console.staff_sessions import StaffSession, load_session
 
@@ -37,6 +38,15 @@ Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
 def client_ip(request: Request) -> str:
     """The client address (the forwarded one only when CONSOLE_PROXIES_COUNT trusts a proxy)."""
     return str(request.remote_addr or request.ip or "")
+
+
+async def audit_staff_action(
+    request: Request, action: str, target: str = "", detail: str = ""
+) -> None:
+    """One audit row for what the logged-in staff member just did, from this address."""
+    await request.app.ctx.db.run(
+        audit.record, request.ctx.staff.user.username, action, target, detail, client_ip(request)
+    )
 
 
 def is_secure(request: Request) -> bool:

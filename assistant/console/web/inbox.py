@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from sanic import Blueprint, HTTPResponse, Request, response
 
-from assistant.console import audit
 from assistant.console.inbox import CHANNELS, FLAGS, SORTS, InboxFilters, inbox_page, known_tags
-from assistant.console.web.guards import client_ip
+from assistant.console.web.guards import audit_staff_action
 from assistant.console.web.render import render
 
 bp = Blueprint("inbox")
@@ -23,14 +22,7 @@ async def inbox(request: Request) -> HTTPResponse:
     filters = InboxFilters.parse(request.args)
     if filters.q and app.ctx.masker.has_contact_details(filters.q):
         # Looking a patient up by phone number or email is audited like a reveal.
-        await app.ctx.db.run(
-            audit.record,
-            request.ctx.staff.user.username,
-            "search_contact",
-            "inbox",
-            app.ctx.masker.mask(filters.q),
-            client_ip(request),
-        )
+        await audit_staff_action(request, "search_contact", "inbox", app.ctx.masker.mask(filters.q))
     page = await app.ctx.db.run(inbox_page, filters, app.ctx.tz, app.ctx.settings.page_size)
     tags = await app.ctx.db.run(known_tags)
     return render(
