@@ -60,6 +60,7 @@ APOLOGY_ENTRY = "conversation.technical_error"
 # (2.5 s by default, after which it sends an apology and finishes the turn in the background) is
 # raised for them. The soak keeps the deployed default, so its errors are what patients see.
 LEVELS_ENV = {"REST_REPLY_TIMEOUT_S": "60"}
+OURS_TRACKER_STORE = "assistant.stores.tracker_store.StrictSQLTrackerStore"  # as endpoints.yml
 
 # Targets: (results key, description, check(ours, stock) -> met?)
 TARGET_P99_8_MS = 150.0
@@ -394,13 +395,18 @@ def output_to(path: Path) -> Iterator[None]:
             os.close(saved[1])
 
 
-def write_endpoints(workdir: Path, action_port: int, redis_port: Optional[int]) -> Path:
-    """The same endpoints for every deployment (as tests/support/assistant_servers.py)."""
+def write_endpoints(
+    workdir: Path, action_port: int, redis_port: Optional[int], tracker_store: str
+) -> Path:
+    """Endpoints for one deployment: the action server, an SQLite tracker store of
+    ``tracker_store``'s type (Rasa's ``SQL`` for stock, ours as in endpoints.yml for ours)
+    and, with ``redis_port``, a Redis lock store."""
     endpoints = workdir / "endpoints.yml"
     text = (
         f'action_endpoint:\n  url: "http://{HOST}:{action_port}/webhook"\n'
         "  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n"
-        f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
+        f"tracker_store:\n  type: {tracker_store}\n  dialect: sqlite\n"
+        f"  db: {workdir / 'tracker.db'}\n"
     )
     if redis_port:
         text += f"lock_store:\n  type: redis\n  url: {HOST}\n  port: {redis_port}\n  db: 1\n"
@@ -413,8 +419,13 @@ def deploy(
     model: Path,
     extra_env: Optional[Dict[str, str]] = None,
     redis_port: Optional[int] = None,
+    stock: bool = False,
 ) -> Deployment:
-    """Start the action server and the Rasa server with ``model``; time each to ready."""
+    """Start the action server and the Rasa server with ``model``; time each to ready.
+
+    Ours runs as ``make run`` runs it (``assistant.rasa_server``, our tracker store); stock
+    runs as plain ``rasa run`` with Rasa's SQL tracker store.
+    """
     workdir = WORK / f"serve_{name}"
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
@@ -423,7 +434,11 @@ def deploy(
         host=HOST,
         rasa_port=rasa_port,
         action_port=action_port,
-        endpoints=str(write_endpoints(workdir, action_port, redis_port)),
+        endpoints=str(
+            write_endpoints(
+                workdir, action_port, redis_port, "SQL" if stock else OURS_TRACKER_STORE
+            )
+        ),
         credentials=str(ROOT / "credentials.yml"),
         state_dir=str(workdir),
         console_port=0,
@@ -441,7 +456,9 @@ def deploy(
         mock.patch.object(run_module, "wait_until_up", timed_wait),
         output_to(workdir / "servers.log"),
     ):
-        processes = start_servers(ROOT, model, settings, extra_env)
+        processes = start_servers(
+            ROOT, model, settings, extra_env, rasa_server=[rasa_command()] if stock else None
+        )
     action_ready = ready_at[f"http://{HOST}:{action_port}/health"]
     rasa_ready = ready_at[f"http://{HOST}:{rasa_port}/webhooks/rest/"]
     deployment = Deployment(
@@ -575,16 +592,12 @@ def wait_for_workers(deployment: Deployment, workers: int, timeout_s: float = 18
     return round(deployment.ready_rasa_s + time.perf_counter() - deployment.ready_clock, 1)
 
 
-def measure_lever(model: Path, level_s: float, warmup_s: float) -> Dict[str, Any]:
-    """Ours with SANIC_WORKERS=2 and a private Redis lock store; reasons instead of a crash."""
-    lever: Dict[str, Any] = {"setup": "SANIC_WORKERS=2, lock_store: redis (private redis-server)"}
+@contextlib.contextmanager
+def private_redis() -> Iterator[int]:
+    """A throw-away redis-server on a free loopback port (no persistence); yields the port."""
     server = shutil.which("redis-server")
     if not server:
-        return {
-            **lever,
-            "status": "skipped",
-            "why": "redis-server is not installed (apt-get install -y redis-server)",
-        }
+        raise RuntimeError("redis-server is not installed (apt-get install -y redis-server)")
     port = free_port()
     folder = WORK / "redis"
     folder.mkdir(parents=True, exist_ok=True)
@@ -606,28 +619,50 @@ def measure_lever(model: Path, level_s: float, warmup_s: float) -> Dict[str, Any
             stdout=sink,
             stderr=subprocess.STDOUT,
         )
-    deployment: Optional[Deployment] = None
     try:
         deadline = time.monotonic() + 15
         while not _redis_ping(port):
             if redis.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"redis-server did not start (see {folder / 'redis.log'})")
             time.sleep(0.2)
-        deployment = deploy(
-            "ours-2workers", model, {**LEVELS_ENV, "SANIC_WORKERS": "2"}, redis_port=port
-        )
-        workers = len(descendants(deployment.rasa_pid))
-        lever["all_workers_ready_s"] = wait_for_workers(deployment, workers)
-        lever["sanic_worker_processes"] = workers
-        if workers < 2:
-            lever["note"] = (
-                f"Rasa started {workers} worker process(es) below its main process; "
-                "it falls back to 1 worker unless the lock store is multi-worker compatible"
+        yield port
+    finally:
+        redis.terminate()
+        try:
+            redis.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            redis.kill()
+
+
+def measure_lever(model: Path, level_s: float, warmup_s: float) -> Dict[str, Any]:
+    """Ours with SANIC_WORKERS=2 and a private Redis lock store; reasons instead of a crash."""
+    lever: Dict[str, Any] = {"setup": "SANIC_WORKERS=2, lock_store: redis (private redis-server)"}
+    if not shutil.which("redis-server"):
+        return {
+            **lever,
+            "status": "skipped",
+            "why": "redis-server is not installed (apt-get install -y redis-server)",
+        }
+    deployment: Optional[Deployment] = None
+    try:
+        with private_redis() as port:
+            deployment = deploy(
+                "ours-2workers", model, {**LEVELS_ENV, "SANIC_WORKERS": "2"}, redis_port=port
             )
-        lever["ready_rasa_s"] = deployment.ready_rasa_s
-        lever["levels"] = measure_levels(deployment, (8, 32), level_s, warmup_s)
-        lever["rss_after_load"] = deployment.rss()
-        lever["status"] = "ok"
+            workers = len(descendants(deployment.rasa_pid))
+            lever["all_workers_ready_s"] = wait_for_workers(deployment, workers)
+            lever["sanic_worker_processes"] = workers
+            if workers < 2:
+                lever["note"] = (
+                    f"Rasa started {workers} worker process(es) below its main process; "
+                    "it falls back to 1 worker unless the lock store is multi-worker compatible"
+                )
+            lever["ready_rasa_s"] = deployment.ready_rasa_s
+            lever["levels"] = measure_levels(deployment, (8, 32), level_s, warmup_s)
+            lever["rss_after_load"] = deployment.rss()
+            lever["status"] = "ok"
+            deployment.stop()
+            deployment = None
     except Exception as error:  # noqa: BLE001 - the lever is optional: report, do not crash
         log_path = WORK / "serve_ours-2workers" / "servers.log"
         tail = ""
@@ -639,11 +674,6 @@ def measure_lever(model: Path, level_s: float, warmup_s: float) -> Dict[str, Any
     finally:
         if deployment:
             deployment.stop()
-        redis.terminate()
-        try:
-            redis.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            redis.kill()
     return lever
 
 

@@ -32,7 +32,8 @@ from assistant.ops.run import (
     wait_until_up,
 )
 from assistant.ops.services import Nginx, Postgres, Redis
-from assistant.ops.train import ensure_model, rasa_command
+from assistant.ops.train import ensure_model
+from assistant.rasa_server import server_command
 
 ROOT = Path(__file__).resolve().parents[2]
 _SECRET = re.compile(r"^[A-Za-z0-9_\-]{16,128}$")
@@ -134,7 +135,7 @@ def start_replica(profile: RunningProfile, root: Path, model: Path, port: int) -
     settings = profile.settings
     process = subprocess.Popen(
         [
-            rasa_command(),
+            *server_command(),
             "run",
             "--model",
             str(model),

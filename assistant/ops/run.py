@@ -16,9 +16,10 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional
+from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
-from assistant.ops.train import ensure_model, rasa_command
+from assistant.ops.train import ensure_model
+from assistant.rasa_server import server_command
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,13 @@ def start_servers(
     model: Path,
     settings: RunSettings,
     extra_env: Optional[Mapping[str, str]] = None,
+    rasa_server: Optional[Sequence[str]] = None,
 ) -> List[subprocess.Popen]:
-    """Start both servers and wait until they answer. Returns the processes."""
+    """Start both servers and wait until they answer. Returns the processes.
+
+    ``rasa_server`` is the command for the Rasa server (default: this project's,
+    ``assistant.rasa_server``; the benchmark passes plain ``rasa`` for stock Rasa).
+    """
     base_env = {**os.environ, **(extra_env or {})}
     state_dir = root / settings.state_dir
     credentials, channel_env, _ = prepare_channels(state_dir, root / settings.credentials, base_env)
@@ -138,7 +144,7 @@ def start_servers(
         wait_until_up(f"http://{settings.host}:{settings.action_port}/health", actions, 120)
         rasa = subprocess.Popen(
             [
-                rasa_command(),
+                *(rasa_server or server_command()),
                 "run",
                 "--model",
                 str(model),

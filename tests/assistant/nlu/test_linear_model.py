@@ -63,3 +63,22 @@ def test_char_coverage_separates_words_from_gibberish(model: LinearIntentModel) 
 def test_refuses_empty_training_data() -> None:
     with pytest.raises(ValueError):
         LinearIntentModel.fit([], [], [])
+
+
+def test_predictions_equal_sklearns_sparse_features(model: LinearIntentModel) -> None:
+    """The per-message TF-IDF path gives sklearn's numbers (``features`` is sklearn's own)."""
+    texts = [
+        "hello hello hello",
+        "rash rash side effects side",
+        "infusion hours on the weekend?",
+        "",
+        "qxzvbk",
+        "Ünïcödé \U0001f622 open",
+        "WHEN IS IT OPEN",
+    ]
+    lemmas = [text.lower() for text in texts]
+    scores = np.asarray(model.features(texts, lemmas) @ model.coef.T + model.intercept)
+    expected = np.exp(scores - scores.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    assert np.allclose(model.predict_proba(texts, lemmas), expected, atol=1e-12)
+    assert model.predict_proba([], []).shape == (0, len(model.classes))

@@ -118,3 +118,21 @@ def test_lemma_key_spells_out_contractions() -> None:
         "rash",
         "want",
     ]
+
+
+def test_remembered_corrections_give_the_same_matches(
+    index: TermIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second time a misspelt message comes, the answer is the same and comes from the
+    memory; a full memory starts over instead of growing."""
+    texts = ["chest pian", "she had a seizre", "this is an emergancy", "side efects of the drug"]
+    first = [index.find(text) for text in texts]
+    searched: list[str] = []
+    closest = index._closest
+    monkeypatch.setattr(index, "_closest", lambda key: searched.append(key) or closest(key))
+    assert [index.find(text) for text in texts] == first
+    assert searched == []
+    monkeypatch.setattr("assistant.nlu.terms.MAX_REMEMBERED_CORRECTIONS", 1)
+    index._corrections.clear()
+    assert index.find("chest pian") == first[0]
+    assert len(index._corrections) == 1

@@ -5,13 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import pytest
+import sqlalchemy as sa
 from rasa.core.channels.channel import UserMessage
-from rasa.core.tracker_store import FailSafeTrackerStore
-from rasa.shared.core.events import UserUttered
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.exc import OperationalError
 
@@ -31,6 +40,8 @@ def _broken(store: StrictSQLTrackerStore) -> None:
         raise OperationalError("INSERT INTO events", {"data": SECRET_TEXT}, Exception("down"))
 
     store.session_scope = fail  # type: ignore[method-assign]
+    store.engine.connect = fail  # type: ignore[method-assign]
+    store.engine.begin = fail  # type: ignore[method-assign]
 
 
 async def test_it_stores_and_reads_back_like_rasas_sql_store(tmp_path: Path) -> None:
@@ -40,6 +51,63 @@ async def test_it_stores_and_reads_back_like_rasas_sql_store(tmp_path: Path) -> 
     again = await store.retrieve("p1")
     assert again is not None and again.latest_message.text == "hello"
     store.ping()  # the database answers
+
+
+def _rows(db: Path) -> List[tuple]:
+    with sqlite3.connect(db) as connection:
+        return connection.execute(
+            "SELECT sender_id, type_name, timestamp, intent_name, action_name, data"
+            " FROM events ORDER BY id"
+        ).fetchall()
+
+
+def _dicts(tracker: Optional[DialogueStateTracker]) -> List[dict]:
+    assert tracker is not None
+    return [event.as_dict() for event in tracker.events]
+
+
+async def test_rows_and_reads_match_rasas_own_sql_store(tmp_path: Path) -> None:
+    """Same conversation, saved turn by turn to both stores: the same rows, the same reads
+    (latest session and all sessions), including after a second session starts."""
+    ours = _store(tmp_path)
+    (tmp_path / "rasa").mkdir()
+    rasas = SQLTrackerStore(dialect="sqlite", db=str(tmp_path / "rasa" / "tracker.db"))
+    turns: List[List[Event]] = [
+        [ActionExecuted("action_session_start", timestamp=100.0), SessionStarted(timestamp=100.5)],
+        [
+            ActionExecuted("action_listen", timestamp=101.0),
+            UserUttered("hello", {"name": "greet", "confidence": 0.9}, timestamp=102.0),
+            SlotSet("topic", "rash", timestamp=102.5),
+        ],
+        [BotUttered("Hi!", timestamp=103.0), ActionExecuted("action_listen", timestamp=104.0)],
+        [ActionExecuted("action_session_start", timestamp=200.0), SessionStarted(timestamp=200.5)],
+        [UserUttered("bye", {"name": "goodbye", "confidence": 0.8}, timestamp=201.0)],
+        [],  # a save with nothing new writes nothing
+    ]
+    for store in (ours, rasas):
+        tracker = DialogueStateTracker.from_events("p1", [])
+        for turn in turns:
+            for event in turn:
+                tracker.update(event)
+            await store.save(tracker)
+            latest = await store.retrieve("p1")
+            assert latest is not None
+            tracker = latest
+    assert _rows(tmp_path / "tracker.db") == _rows(tmp_path / "rasa" / "tracker.db")
+    assert len(_rows(tmp_path / "tracker.db")) == sum(len(turn) for turn in turns)
+    assert _dicts(await ours.retrieve("p1")) == _dicts(await rasas.retrieve("p1"))
+    assert [e["event"] for e in _dicts(await ours.retrieve("p1"))] == ["session_started", "user"]
+    assert _dicts(await ours.retrieve_full_tracker("p1")) == _dicts(
+        await rasas.retrieve_full_tracker("p1")
+    )
+    assert await ours.retrieve("nobody") is None
+
+
+async def test_sqlite_runs_in_wal_mode(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    with store.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
 
 
 async def test_a_failed_write_trips_the_flag_and_hides_the_parameters(tmp_path: Path) -> None:
@@ -107,3 +175,14 @@ async def test_flags_of_concurrent_messages_are_separate(tmp_path: Path) -> None
 
     await asyncio.gather(asyncio.create_task(handle(healthy)), asyncio.create_task(handle(broken)))
     assert sorted(results) == [False, True]
+
+
+async def test_sqlite_connections_are_reused(tmp_path: Path) -> None:
+    store = _store(tmp_path)
+    opened: List[object] = []
+    sa.event.listen(store.engine, "connect", lambda connection, _record: opened.append(connection))
+    for turn in range(3):
+        tracker = DialogueStateTracker.from_events("p1", [UserUttered(f"message {turn}")])
+        await store.save(tracker)
+        await store.retrieve("p1")
+    assert len(opened) == 1

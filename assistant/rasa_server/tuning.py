@@ -1,0 +1,116 @@
+"""Replace two hard-coded behaviours of Rasa 3.6's ``RemoteAction``, before the server starts.
+
+- **Action-server timeout.** Rasa waits up to 300 s (``DEFAULT_REQUEST_TIMEOUT``) for the
+  action server. The channels already answer a patient with the apology after their reply
+  deadline, but the turn went on in the background and held the conversation's lock for
+  five minutes, so the patient's next message waited too. Here the wait is
+  ``ACTION_SERVER_TIMEOUT_S`` (5 s by default); then Rasa logs the failed action and the
+  turn ends.
+- **Response validation.** ``RemoteAction._validate_action_result`` is replaced by one that
+  uses ``ActionResponseValidator``: the same verdict and error text, about a tenth of the
+  CPU.
+- **Event classes by name.** ``Event.resolve_by_type`` walks every ``Event`` subclass, with
+  an ``inspect.isabstract`` check each, for every event it reads back (about 5 % of the CPU);
+  a found class is remembered by its name. Unknown names go to Rasa's own method.
+- **Garbage collection.** Once the model is loaded, the objects alive then (Rasa, TensorFlow,
+  spaCy, the model: millions) are moved out of the collector's reach (``gc.freeze``). Full
+  collections scanned them all, up to 470 ms each, and those pauses were the slowest replies
+  under load.
+
+``apply`` is called by ``python -m assistant.rasa_server`` only; importing this module
+changes nothing.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, Mapping, Optional
+
+DEFAULT_ACTION_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class Tuning:
+    action_timeout_s: float = DEFAULT_ACTION_TIMEOUT_S
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> Tuning:
+        env = os.environ if env is None else env
+        raw = env.get("ACTION_SERVER_TIMEOUT_S", "").strip()
+        if not raw:
+            return cls()
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(
+                f"ACTION_SERVER_TIMEOUT_S must be a number of seconds, not {raw!r}"
+            ) from None
+        if not 0 < value <= 300:
+            raise ValueError(f"ACTION_SERVER_TIMEOUT_S must be in (0, 300], not {raw!r}")
+        return cls(action_timeout_s=value)
+
+
+def apply(tuning: Tuning) -> None:
+    """Install the replacements in the loaded Rasa modules (idempotent)."""
+    import rasa.core.actions.action as action_module
+    import rasa.core.run as run_module
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    from assistant.rasa_server.action_response import ActionResponseValidator
+
+    remote = action_module.RemoteAction
+    validator = ActionResponseValidator(remote.action_response_format_spec())
+    suffix = (
+        ". Failed to validate Action server response from API, make sure your response "
+        f"from the Action endpoint is valid. For more information about the format visit "
+        f"{DOCS_BASE_URL}/custom-actions"
+    )
+
+    def validate_action_result(self: Any, result: Dict[str, Any]) -> bool:
+        error = validator.first_error(result)
+        if error is not None:
+            error.message += suffix
+            raise error
+        return True
+
+    action_module.DEFAULT_REQUEST_TIMEOUT = tuning.action_timeout_s
+    remote._validate_action_result = validate_action_result
+    _remember_event_classes()
+    load_agent = getattr(run_module.load_agent_on_start, "wrapped_by_tuning", None)
+    run_module.load_agent_on_start = _freeze_after(load_agent or run_module.load_agent_on_start)
+
+
+def _remember_event_classes() -> None:
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
+
+    rasas = getattr(Event.resolve_by_type, "wrapped_by_tuning", Event.resolve_by_type)
+    found: Dict[str, Any] = {}
+
+    def resolve_by_type(type_name: str, default: Optional[Any] = None) -> Optional[Any]:
+        known = found.get(type_name)
+        if known is not None:
+            return known
+        for cls in all_subclasses(Event):
+            if cls.type_name == type_name:
+                found[type_name] = cls
+                return cls
+        return rasas(type_name, default)  # Rasa's answer for old and unknown names
+
+    resolve_by_type.wrapped_by_tuning = rasas  # type: ignore[attr-defined]
+    Event.resolve_by_type = staticmethod(resolve_by_type)
+
+
+def _freeze_after(load_agent: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """``load_agent`` (Rasa's start-up listener), then a last full collection and a freeze."""
+
+    async def load_agent_then_freeze(*args: Any, **kwargs: Any) -> Any:
+        agent = await load_agent(*args, **kwargs)
+        gc.collect()
+        gc.freeze()
+        return agent
+
+    load_agent_then_freeze.wrapped_by_tuning = load_agent  # type: ignore[attr-defined]
+    return load_agent_then_freeze
