@@ -12,6 +12,8 @@
 - **Event classes by name.** ``Event.resolve_by_type`` walks every ``Event`` subclass, with
   an ``inspect.isabstract`` check each, for every event it reads back (about 5 % of the CPU);
   a found class is remembered by its name. Unknown names go to Rasa's own method.
+- **Graph runs.** The processor's graph runner is ``PlannedGraphRunner`` instead of
+  ``DaskGraphRunner``: the same nodes with the same inputs, in an order worked out once.
 - **Garbage collection.** Once the model is loaded, the objects alive then (Rasa, TensorFlow,
   spaCy, the model: millions) are moved out of the collector's reach (``gc.freeze``). Full
   collections scanned them all, up to 470 ms each, and those pauses were the slowest replies
@@ -78,6 +80,11 @@ def apply(tuning: Tuning) -> None:
     action_module.DEFAULT_REQUEST_TIMEOUT = tuning.action_timeout_s
     remote._validate_action_result = validate_action_result
     _remember_event_classes()
+    import rasa.core.processor as processor_module
+
+    from assistant.rasa_server.graph_runner import PlannedGraphRunner
+
+    processor_module.DaskGraphRunner = PlannedGraphRunner
     load_agent = getattr(run_module.load_agent_on_start, "wrapped_by_tuning", None)
     run_module.load_agent_on_start = _freeze_after(load_agent or run_module.load_agent_on_start)
 
