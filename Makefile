@@ -9,7 +9,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install widget train run run-prod shell sms console console-user test lint validate clean bench
+.PHONY: help install widget train run run-prod shell sms console console-user test lint validate clean bench cv
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (Ctrl-C stops it)"
@@ -22,6 +22,7 @@ help:
 	@echo "make lint   - ruff and mypy"
 	@echo "make train  - train now if no model matches the data (make run does this)"
 	@echo "make bench  - benchmark against stock Rasa (about 1 h; SOAK_S=60 for a shorter soak)"
+	@echo "make cv     - fallback thresholds by cross-validation on the training data"
 
 $(STAMP): pyproject.toml constraints.txt scripts/bootstrap.sh
 	scripts/bootstrap.sh
@@ -77,6 +78,9 @@ lint: install
 
 bench: install
 	$(PY) -m bench.run_bench
+
+cv: install
+	$(PY) -m assistant.ops.cross_validate
 
 clean:
 	rm -rf .state reports .pytest_cache .mypy_cache .ruff_cache

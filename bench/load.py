@@ -2,9 +2,12 @@
 
 Each of ``--concurrency`` virtual users runs conversations back to back (greet, a topic
 question, a side-effects question, thanks), each with a fresh sender id, and waits for every
-reply before sending the next message (closed loop). The first ``--warmup`` seconds are not
-measured. Writes a JSON summary (latency percentiles, sustained messages per second, errors,
-a per-interval timeline and the raw latencies) to ``--out`` and prints progress to stderr.
+reply before sending the next message (closed loop). With ``--think S`` a user also pauses
+between a reply and its next message, for a random 0.5 S to 1.5 S (patients read and type);
+without it the next message goes at once, which measures the server at saturation. The first
+``--warmup`` seconds are not measured. Writes a JSON summary (latency percentiles, sustained
+messages per second, errors, a per-interval timeline and the raw latencies) to ``--out`` and
+prints progress to stderr.
 
 An error is: a non-200 answer, a timeout or connection failure, an empty reply list, or the
 assistant's own apology (``--error-marker``: the REST channel's answer when the bot fails or is
@@ -118,10 +121,11 @@ async def _user(
     run_id: str,
     timeout_s: float,
     marker: str,
+    think_s: float = 0.0,
 ) -> None:
     rng = random.Random(f"{run_id}-{index}")  # noqa: S311 - picks test phrases, not secrets
-    # Spread the users' first messages over the first second.
-    await asyncio.sleep(rng.random())
+    # Spread the users' first messages over the first second (or think time).
+    await asyncio.sleep(rng.random() * max(1.0, think_s))
     number = 0
     while time.perf_counter() < stop_at:
         sender = f"bench-{run_id}-{index}-{number}"
@@ -132,6 +136,8 @@ async def _user(
             start = time.perf_counter()
             kind = await _send(session, url, sender, text, timeout_s, marker)
             recorder.add(start, time.perf_counter(), kind)
+            if think_s:
+                await asyncio.sleep(rng.uniform(0.5, 1.5) * think_s)
         recorder.conversations += 1
 
 
@@ -217,6 +223,7 @@ async def run(
     label: str,
     marker: str = ERROR_MARKER,
     slow_ms: float = SLOW_MS,
+    think_s: float = 0.0,
 ) -> Dict[str, Any]:
     run_id = uuid.uuid4().hex[:8]
     begin = time.perf_counter()
@@ -227,13 +234,24 @@ async def run(
         reporter = asyncio.create_task(_progress(recorder, progress_s, label, timeline))
         await asyncio.gather(
             *(
-                _user(i, session, url, recorder.measure_until, recorder, run_id, timeout_s, marker)
+                _user(
+                    i,
+                    session,
+                    url,
+                    recorder.measure_until,
+                    recorder,
+                    run_id,
+                    timeout_s,
+                    marker,
+                    think_s,
+                )
                 for i in range(concurrency)
             )
         )
         reporter.cancel()
     result = summarize(recorder, concurrency, duration_s, warmup_s, slow_ms)
     result["url"] = url
+    result["think_s"] = think_s
     result["timeline"] = timeline
     return result
 
@@ -249,6 +267,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--label", default="load")
     parser.add_argument("--error-marker", default=ERROR_MARKER, help="text of the apology")
     parser.add_argument("--slow-ms", type=float, default=SLOW_MS, help="count slower turns")
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="mean pause before a user's next message (s)"
+    )
     parser.add_argument("--out", required=True, type=Path)
     args = parser.parse_args(argv)
     result = asyncio.run(
@@ -262,6 +283,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             args.label,
             args.error_marker,
             args.slow_ms,
+            args.think,
         )
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -33,7 +33,7 @@ def latency_chart(results: Dict[str, Any], out: Path) -> Optional[Path]:
         return None
     figure, axis = plt.subplots(figsize=(7, 4.5))
     for name, system in systems.items():
-        levels = sorted(int(c) for c in system.get("levels", {}))
+        levels = sorted(int(c) for c in system.get("levels", {}) if c.isdigit())
         for key, style in STYLES.items():
             values = [system["levels"][str(c)]["latency_ms"][key] for c in levels]
             axis.plot(levels, values, style, marker="o", color=COLORS[name], label=f"{name} {key}")

@@ -52,6 +52,10 @@ HELDOUT = ROOT / "tests" / "nlu" / "heldout.yml"
 STOCK_CONFIG = Path(__file__).resolve().with_name("stock_config.yml")
 TRAINING_DATA = ("data/nlu", "data/rules", "data/stories")
 LEVELS = (1, 8, 32)
+# 8 conversations at a patient's pace: each reply is read before the next message, 0.5-1.5 s.
+PACED_CONVERSATIONS = 8
+PACED_THINK_S = 1.0
+PACED_LEVEL = f"{PACED_CONVERSATIONS}-paced"
 SOAK_CONCURRENCY = 8
 RSS_EVERY_S = 10.0
 HOST = "127.0.0.1"
@@ -486,6 +490,7 @@ def run_load(
     label: str,
     progress_s: float = 10.0,
     on_tick: Optional[Callable[[float], None]] = None,
+    think_s: float = 0.0,
 ) -> Dict[str, Any]:
     """Run bench.load in its own process; ``on_tick(elapsed)`` is called about every second."""
     out = WORK / "load" / f"{label}.json"
@@ -508,6 +513,8 @@ def run_load(
         label,
         "--error-marker",
         apology_marker(),
+        "--think",
+        str(think_s),
         "--out",
         str(out),
     ]
@@ -527,17 +534,31 @@ def run_load(
 
 
 def measure_levels(
-    deployment: Deployment, levels: Sequence[int], level_s: float, warmup_s: float
+    deployment: Deployment,
+    levels: Sequence[int],
+    level_s: float,
+    warmup_s: float,
+    paced_s: float = 0.0,
 ) -> Dict[str, Any]:
+    """Each closed-loop level, then (``paced_s`` > 0) the patient-paced one."""
     results: Dict[str, Any] = {}
-    for concurrency in levels:
+    runs: List[Tuple[str, int, float, float]] = [(str(c), c, 0.0, level_s) for c in levels]
+    if paced_s:
+        runs.append((PACED_LEVEL, PACED_CONVERSATIONS, PACED_THINK_S, paced_s))
+    for key, concurrency, think_s, seconds in runs:
+        pacing = f", think time {think_s:g} s" if think_s else ""
         log(
-            f"{deployment.name}: {concurrency} concurrent, "
-            f"{warmup_s:.0f} s warm-up + {level_s:.0f} s"
+            f"{deployment.name}: {concurrency} concurrent{pacing}, "
+            f"{warmup_s:.0f} s warm-up + {seconds:.0f} s"
         )
         rasa_before, action_before = deployment.cpu()
         result = run_load(
-            deployment, concurrency, level_s, warmup_s, f"{deployment.name}-c{concurrency}"
+            deployment,
+            concurrency,
+            seconds,
+            warmup_s,
+            f"{deployment.name}-c{key}",
+            think_s=think_s,
         )
         rasa_after, action_after = deployment.cpu()
         sent = max(1, result["requests_total"])
@@ -546,15 +567,17 @@ def measure_levels(
             "action": round((action_after - action_before) * 1000 / sent, 1),
         }
         result.pop("latencies_ms", None)
-        results[str(concurrency)] = result
+        results[key] = result
     return results
 
 
-def measure_system(name: str, model: Path, level_s: float, warmup_s: float) -> Dict[str, Any]:
-    """Start-up, load levels and memory for one model."""
-    deployment = deploy(name, model, LEVELS_ENV)
+def measure_system(
+    name: str, model: Path, level_s: float, warmup_s: float, paced_s: float
+) -> Dict[str, Any]:
+    """Start-up, load levels and memory for one model (``stock``: plain Rasa)."""
+    deployment = deploy(name, model, LEVELS_ENV, stock=name == "stock")
     try:
-        levels = measure_levels(deployment, LEVELS, level_s, warmup_s)
+        levels = measure_levels(deployment, LEVELS, level_s, warmup_s, paced_s)
         memory = deployment.rss()
     finally:
         deployment.stop()
@@ -763,7 +786,7 @@ def _met(flag: Optional[bool]) -> str:
     return "" if flag is None else ("yes" if flag else "**NO**")
 
 
-def _level(system: Dict[str, Any], concurrency: int, key: str) -> Optional[float]:
+def _level(system: Dict[str, Any], concurrency: Any, key: str) -> Optional[float]:
     level = system.get("levels", {}).get(str(concurrency))
     if not level:
         return None
@@ -830,6 +853,21 @@ def table_rows(results: Dict[str, Any]) -> List[Tuple[str, str, str, str, str, s
                 target = f"<= {TARGET_P99_8_MS:.0f} ms"
                 met = None if o is None else o <= TARGET_P99_8_MS
             row(f"REST latency {key} @ {concurrency} concurrent", o, s, ms, target, met)
+    for key in ("p50", "p95", "p99"):
+        o, s = _level(ours, PACED_LEVEL, key), _level(stock, PACED_LEVEL, key)
+        target, met = "", None
+        if key == "p99":
+            target = f"<= {TARGET_P99_8_MS:.0f} ms"
+            met = None if o is None else o <= TARGET_P99_8_MS
+        row(
+            f"REST latency {key} @ {PACED_CONVERSATIONS} conversations at a patient's pace "
+            f"(next message {PACED_THINK_S / 2:g}-{PACED_THINK_S * 1.5:g} s after the reply)",
+            o,
+            s,
+            ms,
+            target,
+            met,
+        )
     for concurrency in (32, 8):
         o, s = _level(ours, concurrency, "msg_per_s"), _level(stock, concurrency, "msg_per_s")
         met = None if o is None or s is None else o >= TARGET_THROUGHPUT_RATIO * s
@@ -841,8 +879,9 @@ def table_rows(results: Dict[str, Any]) -> List[Tuple[str, str, str, str, str, s
             f">= {TARGET_THROUGHPUT_RATIO:.0f}x stock",
             met,
         )
-    errors_o = sum(_level(ours, c, "errors") or 0 for c in LEVELS) if ours else None
-    errors_s = sum(_level(stock, c, "errors") or 0 for c in LEVELS) if stock else None
+    every_level = (*LEVELS, PACED_LEVEL)
+    errors_o = sum(_level(ours, c, "errors") or 0 for c in every_level) if ours else None
+    errors_s = sum(_level(stock, c, "errors") or 0 for c in every_level) if stock else None
     row("Errors during the load levels", errors_o, errors_s, lambda v: _num(v))
     for concurrency in (8, 32):
         row(
@@ -1091,6 +1130,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     soak_s = args.soak_s or float(os.environ.get("SOAK_S", 60 if args.quick else 600))
     level_s, warmup_s = (8.0, 3.0) if args.quick else (25.0, 5.0)
+    paced_s = 15.0 if args.quick else 60.0  # about 7 msg/s: more seconds for enough samples
     soak_warmup_s = 10.0 if args.quick else 30.0
     OUT_DIR.mkdir(parents=True, exist_ok=True)
     WORK.mkdir(parents=True, exist_ok=True)
@@ -1101,6 +1141,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             "cpus": os.cpu_count(),
             "loadavg_start": loadavg(),
             "level_s": level_s,
+            "paced_s": paced_s,
             "warmup_s": warmup_s,
             "soak_s": soak_s,
         },
@@ -1152,7 +1193,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             system = _step(
                 results,
                 f"load {name}",
-                partial(measure_system, name, model, level_s, warmup_s),
+                partial(measure_system, name, model, level_s, warmup_s, paced_s),
             )
             if system:
                 results[name] = system
