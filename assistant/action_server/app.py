@@ -32,12 +32,19 @@ def _authorized(request: Request, token: str) -> bool:
     return scheme.lower() == "bearer" and hmac.compare_digest(presented.strip(), token)
 
 
+SERVER_KEEPALIVE_S = 15
+
+
 def create_app(token: str, executor: ActionExecutor, name: str = "action_server") -> Sanic:
     """The action server for ``executor``'s actions, callable only with ``token``."""
     if len(token) < 16:
         raise ValueError("the action server token must be at least 16 characters")
     app = Sanic(name, configure_logging=False)
     app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES
+    # Rasa's side (assistant.rasa_server.tuning) reuses an idle connection for up to
+    # CLIENT_KEEPALIVE_S; the server must keep it open longer, or a reused connection could
+    # be closed under a request.
+    app.config.KEEP_ALIVE_TIMEOUT = SERVER_KEEPALIVE_S
 
     @app.middleware("request")
     async def require_token(request: Request) -> Any:

@@ -113,3 +113,13 @@ async def test_unknown_action_and_bad_json_leak_nothing(url: str) -> None:
 def test_short_token_is_refused() -> None:
     with pytest.raises(ValueError):
         create_app("short", ActionExecutor())
+
+
+def test_idle_connections_outlive_rasas_reuse_window() -> None:
+    """Rasa's side reuses an idle connection for CLIENT_KEEPALIVE_S; the server must keep it
+    open longer, or a request could meet a connection the server is closing."""
+    from assistant.action_server.app import SERVER_KEEPALIVE_S
+    from assistant.rasa_server.tuning import CLIENT_KEEPALIVE_S
+
+    app = create_app(TOKEN, ActionExecutor(), name=f"actions_{next(_ids)}")
+    assert app.config.KEEP_ALIVE_TIMEOUT == SERVER_KEEPALIVE_S > 2 * CLIENT_KEEPALIVE_S

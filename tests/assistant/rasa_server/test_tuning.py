@@ -11,6 +11,7 @@ import rasa.core.actions.action as action_module
 import rasa.core.run as run_module
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
+from rasa.utils.endpoints import EndpointConfig
 
 from assistant.rasa_server.tuning import DEFAULT_ACTION_TIMEOUT_S, Tuning, apply
 
@@ -21,8 +22,10 @@ def restore_rasa() -> Iterator[None]:
     validate = RemoteAction._validate_action_result
     load_agent = run_module.load_agent_on_start
     resolve_by_type = Event.__dict__["resolve_by_type"]
+    session = EndpointConfig.session
     yield
     Event.resolve_by_type = resolve_by_type  # type: ignore[method-assign]
+    EndpointConfig.session = session  # type: ignore[method-assign]
     action_module.DEFAULT_REQUEST_TIMEOUT = timeout  # type: ignore[misc]
     RemoteAction._validate_action_result = validate  # type: ignore[method-assign]
     run_module.load_agent_on_start = load_agent  # type: ignore[assignment]
@@ -76,3 +79,30 @@ def test_event_classes_resolve_as_before(restore_rasa: None) -> None:
         Event.resolve_by_type("nope")
     events = [UserUttered("hi"), SlotSet("topic", "rash"), BotUttered("hello")]
     assert [Event.from_parameters(e.as_dict()) for e in events] == events
+
+
+async def test_action_calls_reuse_one_connection(restore_rasa: None) -> None:
+    """Rasa opened a TCP connection per action call; after ``apply`` calls share a pool."""
+    from aiohttp import web
+    from aiohttp.test_utils import TestServer
+
+    client_ports: list = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        client_ports.append(request.transport.get_extra_info("peername")[1])  # type: ignore[union-attr]
+        assert request.headers["Authorization"] == "Bearer secret"
+        return web.json_response({"events": [], "responses": []})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    async with TestServer(app, host="127.0.0.1") as server:
+        endpoint = EndpointConfig(
+            url=str(server.make_url("/webhook")), headers={"Authorization": "Bearer secret"}
+        )
+        for _ in range(2):
+            await endpoint.request(json={}, method="post")
+        assert len(set(client_ports)) == 2  # Rasa's own: a new connection each time
+        apply(Tuning())
+        for _ in range(3):
+            assert await endpoint.request(json={}, method="post") == {"events": [], "responses": []}
+        assert len(set(client_ports[2:])) == 1
