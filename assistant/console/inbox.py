@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from assistant.console import schema
+from assistant.console.numbers import is_ascii_number, parse_small_int
 
 FLAGS = ("emergency", "handoff", "callback", "fallback")
 CHANNELS = ("web", "sms", "rest")
@@ -81,8 +82,9 @@ class InboxFilters:
             if text and dates[name] is None:
                 problems.append(f"ignored {name}: dates are written YYYY-MM-DD")
         page_text = _first(args, "page") or "1"
-        is_number = page_text.isascii() and page_text.isdigit()  # not "²", which int() refuses
-        page = (int(page_text) if len(page_text) <= 7 else MAX_PAGE) if is_number else 1
+        is_number = is_ascii_number(page_text)
+        parsed = parse_small_int(page_text, 7)
+        page = (MAX_PAGE if parsed is None else parsed) if is_number else 1  # huge: last page
         if not is_number:
             problems.append("ignored page: not a page number")
         return cls(

@@ -209,9 +209,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--c", type=float, help="try this C instead of config.yml's")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "nlu_cv.md")
     args = parser.parse_args(argv)
     settings = pipeline_settings(ROOT / "config.yml")
+    if args.c:
+        settings["C"] = args.c
     texts, lemmas, labels = training_examples(ROOT / "data" / "nlu")
     print(f"{len(texts)} training examples, {len(set(labels))} intents", flush=True)
     probabilities, classes = out_of_fold_scores(

@@ -13,6 +13,7 @@ from assistant.console.accounts import (
     set_active,
     set_role,
 )
+from assistant.console.numbers import parse_small_int
 from assistant.console.retention import purge_older_than
 from assistant.console.web.guards import admin_only, audit_staff_action, form_value
 from assistant.console.web.render import render
@@ -68,9 +69,7 @@ async def change_user(request: Request, username: str) -> HTTPResponse:
 @admin_only
 async def audit_log(request: Request) -> HTTPResponse:
     page_text = str(request.args.get("page") or "1")
-    page = (
-        int(page_text) if page_text.isascii() and page_text.isdigit() and len(page_text) <= 7 else 1
-    )
+    page = parse_small_int(page_text, 7) or 1
     action = str(request.args.get("action") or "")
     action = action if action in audit.ACTIONS else ""
     actor = str(request.args.get("actor") or "")[:64]

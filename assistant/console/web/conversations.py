@@ -8,6 +8,7 @@ from typing import FrozenSet, Optional
 from sanic import Blueprint, HTTPResponse, Request, response
 from sanic.exceptions import NotFound
 
+from assistant.console.numbers import parse_small_int
 from assistant.console.review import (
     MAX_NOTE_CHARS,
     ReviewError,
@@ -25,8 +26,8 @@ bp = Blueprint("conversations", url_prefix="/conversations")
 
 
 def _id(text: str) -> Optional[int]:
-    is_number = text.isascii() and text.isdigit()  # not "²", which int() refuses
-    return int(text) if is_number and len(text) <= 10 and int(text) <= MAX_ID else None
+    value = parse_small_int(text, 10)
+    return value if value is not None and value <= MAX_ID else None
 
 
 async def _show(

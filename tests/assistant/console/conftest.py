@@ -7,10 +7,20 @@ from typing import AsyncIterator
 
 import pytest
 
+from tests.assistant.console.builders import quick_startup
 from tests.support.console_harness import Console, EventWriter, ManualClock, running_console
 
 # 2026-11-26 12:00 Pacific: the conversations in these tests happen around then.
 NOW = 1795723200.0
+
+
+@pytest.fixture(autouse=True)
+def _quick_startup_when_marked(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Modules marked ``quick_startup`` get ``builders.quick_startup`` for every test."""
+    if request.node.get_closest_marker("quick_startup"):
+        quick_startup(monkeypatch)
 
 
 @pytest.fixture

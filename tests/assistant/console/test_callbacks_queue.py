@@ -14,7 +14,6 @@ from tests.assistant.console.builders import (
     PACIFIC,
     callback_requested,
     pacific,
-    quick_startup,
     rows,
 )
 from tests.support.console_harness import Console, ConsoleClient, EventWriter
@@ -22,9 +21,7 @@ from tests.support.console_harness import Console, ConsoleClient, EventWriter
 ROW = re.compile(r"<tr>\s*<td class=\"nowrap\">.*?</tr>", re.S)
 
 
-@pytest.fixture(autouse=True)
-def _quick_startup(monkeypatch: pytest.MonkeyPatch) -> None:
-    quick_startup(monkeypatch)
+pytestmark = pytest.mark.quick_startup
 
 
 @pytest.fixture

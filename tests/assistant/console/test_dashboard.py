@@ -10,7 +10,7 @@ import pytest
 
 from assistant.console.charts import _nice_max, bar_chart, column_chart
 from assistant.console.dashboard import dashboard
-from tests.assistant.console.builders import PACIFIC, one_transaction, pacific, quick_startup
+from tests.assistant.console.builders import PACIFIC, one_transaction, pacific
 from tests.support.console_harness import Console, ConsoleClient, EventWriter
 
 NOTICE = re.compile(r'<p class="notice" role="status">(.*?)</p>', re.S)
@@ -21,9 +21,7 @@ def per_day_svg(page: str) -> str:
     return page[page.index('<svg class="chart"') : page.index("</svg>")]
 
 
-@pytest.fixture(autouse=True)
-def _quick_startup(monkeypatch: pytest.MonkeyPatch) -> None:
-    quick_startup(monkeypatch)
+pytestmark = pytest.mark.quick_startup
 
 
 @pytest.fixture

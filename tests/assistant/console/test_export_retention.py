@@ -18,7 +18,6 @@ from assistant.console.review import add_note, add_tag, correct_intent
 from tests.assistant.console.builders import (
     conversations,
     last_event_id,
-    quick_startup,
     rows,
 )
 from tests.support.console_harness import Console, ConsoleClient, EventWriter
@@ -35,9 +34,7 @@ CONSOLE_TABLES = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _quick_startup(monkeypatch: pytest.MonkeyPatch) -> None:
-    quick_startup(monkeypatch)
+pytestmark = pytest.mark.quick_startup
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from tests.assistant.console.builders import (
     escaped,
     one_transaction,
     pacific,
-    quick_startup,
 )
 from tests.support.console_harness import Console, ConsoleClient, EventWriter
 
@@ -44,9 +43,7 @@ def notice(page: str) -> str:
     return found.group(1) if found else ""
 
 
-@pytest.fixture(autouse=True)
-def _quick_startup(monkeypatch: pytest.MonkeyPatch) -> None:
-    quick_startup(monkeypatch)
+pytestmark = pytest.mark.quick_startup
 
 
 @pytest.fixture

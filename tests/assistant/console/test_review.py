@@ -16,16 +16,12 @@ from assistant.console.review import MAX_NOTE_CHARS, clean_tag, corrections_nlu_
 from tests.assistant.console.builders import (
     PACIFIC,
     conversation,
-    quick_startup,
     rows,
     support_masker,
 )
 from tests.support.console_harness import Console, ConsoleClient, EventWriter
 
-
-@pytest.fixture(autouse=True)
-def _quick_startup(monkeypatch: pytest.MonkeyPatch) -> None:
-    quick_startup(monkeypatch)
+pytestmark = pytest.mark.quick_startup
 
 
 @pytest.fixture

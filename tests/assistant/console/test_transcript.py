@@ -11,7 +11,6 @@ import pytest
 from assistant.console import schema
 from tests.assistant.console.builders import (
     last_event_id,
-    quick_startup,
     raw_event,
     rows,
 )
@@ -20,9 +19,7 @@ from tests.support.console_harness import Console, ConsoleClient, EventWriter
 ARTICLE = re.compile(r'<article class="msg [^"]*" id="m(\d+)">.*?</article>', re.S)
 
 
-@pytest.fixture(autouse=True)
-def _quick_startup(monkeypatch: pytest.MonkeyPatch) -> None:
-    quick_startup(monkeypatch)
+pytestmark = pytest.mark.quick_startup
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from assistant.console import schema
 from assistant.console.indexer import normalise_question
 from tests.assistant.console.builders import (
     escaped,
-    quick_startup,
     rows,
     support_masker,
 )
@@ -37,9 +36,7 @@ OWN_SCRIPT = '<script src="/static/idle.js" defer></script>'
 HANDLER = re.compile(r"<[^>]*\son\w+\s*=", re.I)
 
 
-@pytest.fixture(autouse=True)
-def _quick_startup(monkeypatch: pytest.MonkeyPatch) -> None:
-    quick_startup(monkeypatch)
+pytestmark = pytest.mark.quick_startup
 
 
 @pytest.fixture
