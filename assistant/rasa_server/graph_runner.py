@@ -60,9 +60,10 @@ class PlannedGraphRunner(DaskGraphRunner):
         run_targets = tuple(targets if targets else self._graph_schema.target_names)
         plan = self._plan(run_targets)
         values: Dict[Text, Any] = {}
-        node_names = {name for name, _, _ in plan}
         for input_name, input_value in (inputs or {}).items():
-            if isinstance(input_value, str) and input_value in node_names | values.keys():
+            if isinstance(input_value, str) and (
+                input_value in values or any(name == input_value for name, _, _ in plan)
+            ):
                 raise GraphRunError(
                     f"Input value '{input_value}' clashes with a node name. Make sure "
                     f"that none of the input names passed to the `run` method are the "

@@ -62,7 +62,17 @@ class Tuning:
 def apply(tuning: Tuning) -> None:
     """Install the replacements in the loaded Rasa modules (idempotent)."""
     import rasa.core.actions.action as action_module
-    import rasa.core.run as run_module
+
+    action_module.DEFAULT_REQUEST_TIMEOUT = tuning.action_timeout_s
+    _share_connections()
+    _check_action_responses()
+    _remember_event_classes()
+    _plan_graph_runs()
+    _freeze_after_loading()
+
+
+def _check_action_responses() -> None:
+    import rasa.core.actions.action as action_module
     from rasa.shared.constants import DOCS_BASE_URL
 
     from assistant.rasa_server.action_response import ActionResponseValidator
@@ -82,17 +92,24 @@ def apply(tuning: Tuning) -> None:
             raise error
         return True
 
-    action_module.DEFAULT_REQUEST_TIMEOUT = tuning.action_timeout_s
     remote._validate_action_result = validate_action_result
-    _remember_event_classes()
-    _share_connections()
+
+
+def _plan_graph_runs() -> None:
     import rasa.core.processor as processor_module
 
     from assistant.rasa_server.graph_runner import PlannedGraphRunner
 
     processor_module.DaskGraphRunner = PlannedGraphRunner
-    load_agent = getattr(run_module.load_agent_on_start, "wrapped_by_tuning", None)
-    run_module.load_agent_on_start = _freeze_after(load_agent or run_module.load_agent_on_start)
+
+
+def _freeze_after_loading() -> None:
+    import rasa.core.run as run_module
+
+    rasas = getattr(
+        run_module.load_agent_on_start, "wrapped_by_tuning", run_module.load_agent_on_start
+    )
+    run_module.load_agent_on_start = _freeze_after(rasas)
 
 
 def _share_connections() -> None:

@@ -8,11 +8,13 @@ from typing import Any, Iterator
 import jsonschema
 import pytest
 import rasa.core.actions.action as action_module
+import rasa.core.processor as processor_module
 import rasa.core.run as run_module
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
 from rasa.utils.endpoints import EndpointConfig
 
+from assistant.rasa_server.graph_runner import PlannedGraphRunner
 from assistant.rasa_server.tuning import DEFAULT_ACTION_TIMEOUT_S, Tuning, apply
 
 
@@ -23,7 +25,9 @@ def restore_rasa() -> Iterator[None]:
     load_agent = run_module.load_agent_on_start
     resolve_by_type = Event.__dict__["resolve_by_type"]
     session = EndpointConfig.session
+    graph_runner = processor_module.DaskGraphRunner
     yield
+    processor_module.DaskGraphRunner = graph_runner  # type: ignore[misc]
     Event.resolve_by_type = resolve_by_type  # type: ignore[method-assign]
     EndpointConfig.session = session  # type: ignore[method-assign]
     action_module.DEFAULT_REQUEST_TIMEOUT = timeout  # type: ignore[misc]
@@ -44,6 +48,7 @@ def test_apply_bounds_the_wait_and_keeps_rasas_verdicts(restore_rasa: None) -> N
     assert action_module.DEFAULT_REQUEST_TIMEOUT == 300  # Rasa's own, before
     apply(Tuning(action_timeout_s=4.0))
     assert action_module.DEFAULT_REQUEST_TIMEOUT == 4.0
+    assert processor_module.DaskGraphRunner is PlannedGraphRunner
     remote = RemoteAction("action_answer", None)
     assert remote._validate_action_result({"events": [{"event": "restart"}]}) is True
     with pytest.raises(jsonschema.ValidationError, match="Failed to validate Action server"):
