@@ -56,7 +56,10 @@ def latency_chart(results: Dict[str, Any], out: Path) -> Optional[Path]:
     axis.set_title("Latency percentiles by concurrency")
     axis.legend(fontsize=7, ncol=2)
     axis.grid(True, which="both", alpha=0.3)
-    path = out / "latency.png"
+    return _save(figure, out / "latency.png")
+
+
+def _save(figure: Any, path: Path) -> Path:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -81,11 +84,7 @@ def throughput_chart(results: Dict[str, Any], out: Path) -> Optional[Path]:
     axis.set_title("Throughput (closed loop)")
     axis.legend(fontsize=8)
     axis.grid(True, axis="y", alpha=0.3)
-    path = out / "throughput.png"
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return _save(figure, out / "throughput.png")
 
 
 def soak_chart(results: Dict[str, Any], out: Path) -> Optional[Path]:
@@ -113,11 +112,7 @@ def soak_chart(results: Dict[str, Any], out: Path) -> Optional[Path]:
     axis.set_title(f"Soak at 8 concurrent conversations (Rasa RSS growth {growth} %)")
     axis.legend(fontsize=8)
     axis.grid(True, alpha=0.3)
-    path = out / "soak_rss.png"
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return path
+    return _save(figure, out / "soak_rss.png")
 
 
 def draw(results: Dict[str, Any], out: Path) -> List[Path]:

@@ -819,6 +819,10 @@ def table_rows(results: Dict[str, Any]) -> List[Tuple[str, str, str, str, str, s
     ) -> None:
         rows.append((measure, fmt(o), fmt(s), _ratio(o, s), target, _met(met)))
 
+    def at_most(value: Any, limit: float, unit: str) -> Tuple[str, Optional[bool]]:
+        """(target text, met?) for an upper bound; unknown when ``value`` is missing."""
+        return f"<= {limit:.0f} {unit}", None if value is None else value <= limit
+
     pct = lambda v: _num(v * 100 if isinstance(v, (int, float)) else None, 1, " %")  # noqa: E731
     acc_o, acc_s = nlu_o.get("accuracy"), nlu_s.get("accuracy")
     row(
@@ -852,8 +856,7 @@ def table_rows(results: Dict[str, Any]) -> List[Tuple[str, str, str, str, str, s
             o, s = _level(ours, concurrency, key), _level(stock, concurrency, key)
             target, met = "", None
             if concurrency == 8 and key == "p99":
-                target = f"<= {TARGET_P99_8_MS:.0f} ms"
-                met = None if o is None else o <= TARGET_P99_8_MS
+                target, met = at_most(o, TARGET_P99_8_MS, "ms")
             row(
                 f"REST latency {key} @ {concurrency} concurrent, back to back",
                 o,
@@ -864,10 +867,7 @@ def table_rows(results: Dict[str, Any]) -> List[Tuple[str, str, str, str, str, s
             )
     for key in ("p50", "p95", "p99"):
         o, s = _level(ours, PACED_LEVEL, key), _level(stock, PACED_LEVEL, key)
-        target, met = "", None
-        if key == "p99":
-            target = f"<= {TARGET_P99_8_MS:.0f} ms"
-            met = None if o is None else o <= TARGET_P99_8_MS
+        target, met = at_most(o, TARGET_P99_8_MS, "ms") if key == "p99" else ("", None)
         row(
             f"REST latency {key} @ {PACED_CONVERSATIONS} conversations at a patient's pace "
             f"(next message {PACED_THINK_S / 2:g}-{PACED_THINK_S * 1.5:g} s after the reply)",
@@ -913,8 +913,7 @@ def table_rows(results: Dict[str, Any]) -> List[Tuple[str, str, str, str, str, s
         o,
         s,
         sec,
-        f"<= {TARGET_READY_S:.0f} s",
-        None if o is None else o <= TARGET_READY_S,
+        *at_most(o, TARGET_READY_S, "s"),
     )
     o, s = ours.get("ready_total_s"), stock.get("ready_total_s")
     row(
@@ -922,8 +921,7 @@ def table_rows(results: Dict[str, Any]) -> List[Tuple[str, str, str, str, str, s
         o,
         s,
         sec,
-        f"<= {TARGET_READY_S:.0f} s",
-        None if o is None else o <= TARGET_READY_S,
+        *at_most(o, TARGET_READY_S, "s"),
     )
     mb = lambda v: _num(v, 0, " MB")  # noqa: E731
     o = ours.get("rss_after_load", {}).get("rasa_mb")
@@ -933,8 +931,7 @@ def table_rows(results: Dict[str, Any]) -> List[Tuple[str, str, str, str, str, s
         o,
         s,
         mb,
-        f"<= {TARGET_RSS_MB:.0f} MB",
-        None if o is None else o <= TARGET_RSS_MB,
+        *at_most(o, TARGET_RSS_MB, "MB"),
     )
     row(
         "RSS, action server after load",
@@ -950,8 +947,7 @@ def table_rows(results: Dict[str, Any]) -> List[Tuple[str, str, str, str, str, s
         o,
         s,
         sec,
-        f"<= {TARGET_TRAIN_S:.0f} s",
-        None if o is None else o <= TARGET_TRAIN_S,
+        *at_most(o, TARGET_TRAIN_S, "s"),
     )
     return rows
 

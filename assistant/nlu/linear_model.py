@@ -56,13 +56,19 @@ class LinearIntentModel:
     coef: np.ndarray  # (classes, features)
     intercept: np.ndarray  # (classes,)
     classes: List[str]
-    # Built from the fields above on first use by ``predict_proba``.
+    # Derived from the fields above once, in __post_init__ (analyzers, weights by feature).
     _blocks: List[Tuple[Callable[[str], List[str]], Dict[str, int], np.ndarray, int]] = field(
-        default_factory=list, init=False, repr=False, compare=False
+        init=False, repr=False, compare=False
     )
-    _weights: np.ndarray = field(
-        default_factory=lambda: np.empty(0), init=False, repr=False, compare=False
-    )
+    _weights: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        word_size = len(self.word.vocabulary_)
+        self._blocks = [
+            (self.word.build_analyzer(), self.word.vocabulary_, self.word.idf_, 0),
+            (self.char.build_analyzer(), self.char.vocabulary_, self.char.idf_, word_size),
+        ]
+        self._weights = np.ascontiguousarray(self.coef.T)  # (features, classes)
 
     @classmethod
     def fit(
@@ -86,14 +92,6 @@ class LinearIntentModel:
         """The feature matrix as sklearn computes it (the reference for ``predict_proba``)."""
         return hstack([self.word.transform(lemmas), self.char.transform(texts)]).tocsr()
 
-    def _prepare(self) -> None:
-        word_size = len(self.word.vocabulary_)
-        self._blocks = [
-            (self.word.build_analyzer(), self.word.vocabulary_, self.word.idf_, 0),
-            (self.char.build_analyzer(), self.char.vocabulary_, self.char.idf_, word_size),
-        ]
-        self._weights = np.ascontiguousarray(self.coef.T)  # (features, classes)
-
     def _scores(self, text: str, lemma: str) -> np.ndarray:
         """Class scores of one message: sublinear TF x IDF, L2-normalised per block."""
         scores = self.intercept.astype(float)
@@ -113,8 +111,6 @@ class LinearIntentModel:
 
     def predict_proba(self, texts: Sequence[str], lemmas: Sequence[str]) -> np.ndarray:
         """Class probabilities, one row per text, columns in ``classes`` order."""
-        if not self._blocks:
-            self._prepare()
         pairs = zip(texts, lemmas, strict=True)
         scores = np.array([self._scores(text, lemma) for text, lemma in pairs])
         scores = scores.reshape(len(texts), self.intercept.shape[0])
@@ -125,8 +121,8 @@ class LinearIntentModel:
     def char_coverage(self, text: str) -> float:
         """Share of the text's character trigrams seen in training: near 0 for gibberish,
         emoji or another script; high for English, typos included."""
-        vocabulary = self.char.vocabulary_
-        trigrams = [gram for gram in self.char.build_analyzer()(text) if len(gram) == 3]
+        analyze_chars, vocabulary, _, _ = self._blocks[1]
+        trigrams = [gram for gram in analyze_chars(text) if len(gram) == 3]
         if not trigrams:
             return 0.0
         return sum(gram in vocabulary for gram in trigrams) / len(trigrams)
