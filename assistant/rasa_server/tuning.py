@@ -18,6 +18,16 @@
   a found class is remembered by its name. Unknown names go to Rasa's own method.
 - **Graph runs.** The processor's graph runner is ``PlannedGraphRunner`` instead of
   ``DaskGraphRunner``: the same nodes with the same inputs, in an order worked out once.
+- **Rule matching.** ``RulePolicy._get_possible_keys`` answers are remembered per dialogue
+  shape (``RuleMatches``): the same rules for the same states, as far as the rules can see
+  them.
+- **Past states.** A tracker's ``past_states`` are worked out once per history and
+  domain (``past_states.remembering``), not once per policy and per question.
+- **Empty domain check.** ``Domain.is_empty`` built an empty domain and compared both as
+  dicts, on every message (``_check_for_unseen_features``); the answer is kept on the domain,
+  which does not change once loaded.
+- **Debug-log copies.** The deep copies Rasa makes only as debug log arguments are skipped
+  while structlog drops debug lines (``DebugLogCopies``).
 - **Garbage collection.** Once the model is loaded, the objects alive then (Rasa, TensorFlow,
   spaCy, the model: millions) are moved out of the collector's reach (``gc.freeze``). Full
   collections scanned them all, up to 470 ms each, and those pauses were the slowest replies
@@ -32,7 +42,7 @@ from __future__ import annotations
 import gc
 import os
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, Mapping, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Set
 
 DEFAULT_ACTION_TIMEOUT_S = 5.0
 CLIENT_KEEPALIVE_S = 2.0
@@ -68,6 +78,10 @@ def apply(tuning: Tuning) -> None:
     _check_action_responses()
     _remember_event_classes()
     _plan_graph_runs()
+    _remember_rule_matches()
+    _remember_past_states()
+    _remember_empty_domains()
+    _copy_for_debug_logs_only()
     _freeze_after_loading()
 
 
@@ -101,6 +115,67 @@ def _plan_graph_runs() -> None:
     from assistant.rasa_server.graph_runner import PlannedGraphRunner
 
     processor_module.DaskGraphRunner = PlannedGraphRunner
+
+
+def _remember_rule_matches() -> None:
+    import weakref
+
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    from assistant.rasa_server.rule_matches import RuleMatches
+
+    rasas = getattr(
+        RulePolicy._get_possible_keys, "wrapped_by_tuning", RulePolicy._get_possible_keys
+    )
+    memories: weakref.WeakKeyDictionary[RulePolicy, Dict[int, RuleMatches]] = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def get_possible_keys(self: Any, lookup: Dict[str, str], states: List[Any]) -> Set[str]:
+        by_lookup = memories.setdefault(self, {})
+        matches = by_lookup.get(id(lookup))
+        if matches is None or not matches.fits(lookup):
+            matches = by_lookup[id(lookup)] = RuleMatches(lookup)
+        return matches.possible_keys(states, lambda: rasas(self, lookup, states))
+
+    get_possible_keys.wrapped_by_tuning = rasas  # type: ignore[attr-defined]
+    RulePolicy._get_possible_keys = get_possible_keys
+
+
+def _remember_past_states() -> None:
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    from assistant.rasa_server.past_states import remembering
+
+    tracker_class: Any = DialogueStateTracker
+    rasas = getattr(tracker_class.past_states, "wrapped_by_tuning", tracker_class.past_states)
+    tracker_class.past_states = remembering(rasas)
+
+
+def _remember_empty_domains() -> None:
+    from rasa.shared.core.domain import Domain
+
+    domain_class: Any = Domain
+    rasas = getattr(domain_class.is_empty, "wrapped_by_tuning", domain_class.is_empty)
+
+    def is_empty(self: Any) -> bool:
+        known = self.__dict__.get("_is_empty_remembered")
+        if known is None:
+            known = self.__dict__["_is_empty_remembered"] = rasas(self)
+        return bool(known)
+
+    is_empty.wrapped_by_tuning = rasas  # type: ignore[attr-defined]
+    domain_class.is_empty = is_empty
+
+
+def _copy_for_debug_logs_only() -> None:
+    import importlib
+
+    from assistant.rasa_server.debug_copies import MODULES, DebugLogCopies
+
+    copies = DebugLogCopies()
+    for name in MODULES:
+        importlib.import_module(name).copy = copies  # type: ignore[attr-defined]
 
 
 def _freeze_after_loading() -> None:

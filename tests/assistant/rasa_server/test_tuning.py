@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import gc
+import importlib
+import json
 from typing import Any, Iterator
 
 import jsonschema
@@ -11,9 +14,13 @@ import rasa.core.actions.action as action_module
 import rasa.core.processor as processor_module
 import rasa.core.run as run_module
 from rasa.core.actions.action import RemoteAction
+from rasa.core.policies.rule_policy import RulePolicy
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+from assistant.rasa_server import debug_copies
 from assistant.rasa_server.graph_runner import PlannedGraphRunner
 from assistant.rasa_server.tuning import DEFAULT_ACTION_TIMEOUT_S, Tuning, apply
 
@@ -26,7 +33,16 @@ def restore_rasa() -> Iterator[None]:
     resolve_by_type = Event.__dict__["resolve_by_type"]
     session = EndpointConfig.session
     graph_runner = processor_module.DaskGraphRunner
+    possible_keys = RulePolicy._get_possible_keys
+    past_states = DialogueStateTracker.past_states
+    is_empty = Domain.is_empty
+    copy_modules = {name: importlib.import_module(name).copy for name in debug_copies.MODULES}
     yield
+    for name, module in copy_modules.items():
+        importlib.import_module(name).copy = module  # type: ignore[attr-defined]
+    Domain.is_empty = is_empty  # type: ignore[method-assign]
+    DialogueStateTracker.past_states = past_states  # type: ignore[method-assign]
+    RulePolicy._get_possible_keys = possible_keys  # type: ignore[method-assign]
     processor_module.DaskGraphRunner = graph_runner  # type: ignore[misc]
     Event.resolve_by_type = resolve_by_type  # type: ignore[method-assign]
     EndpointConfig.session = session  # type: ignore[method-assign]
@@ -111,3 +127,31 @@ async def test_action_calls_reuse_one_connection(restore_rasa: None) -> None:
         for _ in range(3):
             assert await endpoint.request(json={}, method="post") == {"events": [], "responses": []}
         assert len(set(client_ports[2:])) == 1
+
+
+def test_rule_matches_are_remembered_per_policy_and_lookup(restore_rasa: None) -> None:
+    rasas = RulePolicy._get_possible_keys
+    apply(Tuning())
+    apply(Tuning())
+    assert RulePolicy._get_possible_keys.wrapped_by_tuning is rasas  # type: ignore[attr-defined]
+    listen = {"prev_action": {"action_name": "action_listen"}}
+    lookup = {json.dumps([{**listen, "user": {"intent": "greet"}}]): "utter_greet"}
+    policy = RulePolicy.__new__(RulePolicy)
+    for intent in ("greet", "bye", "greet"):
+        states = [{**listen, "user": {"intent": intent}}]
+        assert policy._get_possible_keys(lookup, states) == rasas(policy, lookup, states)
+    assert policy._get_possible_keys({}, [{**listen, "user": {"intent": "greet"}}]) == set()
+
+
+def test_states_emptiness_and_debug_copies_are_installed_once(restore_rasa: None) -> None:
+    rasas = (DialogueStateTracker.past_states, Domain.is_empty)
+    assert all(importlib.import_module(n).copy is copy for n in debug_copies.MODULES)
+    apply(Tuning())
+    apply(Tuning())
+    assert DialogueStateTracker.past_states.wrapped_by_tuning is rasas[0]  # type: ignore[attr-defined]
+    assert Domain.is_empty.wrapped_by_tuning is rasas[1]  # type: ignore[attr-defined]
+    modules = [importlib.import_module(name) for name in debug_copies.MODULES]
+    assert all(isinstance(m.copy, debug_copies.DebugLogCopies) for m in modules)
+    full = Domain.from_dict({"intents": ["greet"]})
+    for _ in range(2):
+        assert Domain.empty().is_empty() and not full.is_empty()

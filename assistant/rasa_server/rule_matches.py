@@ -1,0 +1,109 @@
+"""``RuleMatches``: RulePolicy's rule matching, remembered per dialogue shape.
+
+For every prediction, Rasa 3.6's ``RulePolicy._get_possible_keys`` checks each of the model's
+rules (142 here) against the conversation's recent states, and it does so twice per user
+message (once for the message's text, once for its intent). That was about a seventh of the
+Rasa server's CPU per message.
+
+The answer depends only on the rules and on the states' values *at the keys some rule
+mentions*: ``_does_rule_match_state`` reads nothing else, and ``_is_rule_applicable`` also
+reads whether a state has a previous action at all. So the answer is remembered under a
+*signature* of the states that keeps exactly that: per state and per sub-state, whether the
+sub-state is empty, and its values at the keys the rules mention. The message's own text is
+not among them unless a rule was written with a user text, so different wordings of one
+intent in one place of a dialogue share one entry.
+
+The rules are fixed once the model is loaded (the serving process never trains). A lookup
+whose size changes is read again. At most ``MAX_REMEMBERED`` signatures are kept per lookup,
+then the memory starts over.
+"""
+
+from __future__ import annotations
+
+import json
+from operator import itemgetter
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    FrozenSet,
+    Hashable,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Set,
+    Tuple,
+)
+
+MAX_REMEMBERED = 10_000
+
+State = Mapping[str, Mapping[str, Any]]
+Signature = Hashable
+_by_key = itemgetter(0)
+_NOTHING: FrozenSet[str] = frozenset()
+
+
+def mentioned_keys(rule_keys: Iterable[str]) -> Dict[str, FrozenSet[str]]:
+    """For each sub-state type (``user``, ``prev_action``, ``slots``, ...), the keys any rule
+    reads. A rule key is Rasa's JSON text of the rule's states."""
+    mentioned: Dict[str, Set[str]] = {}
+    for rule_key in rule_keys:
+        for state in json.loads(rule_key):
+            for state_type, sub_state in state.items():
+                mentioned.setdefault(state_type, set()).update(sub_state)
+    return {state_type: frozenset(keys) for state_type, keys in mentioned.items()}
+
+
+class RuleMatches:
+    """The remembered ``_get_possible_keys`` answers for one lookup (rule key -> action)."""
+
+    def __init__(self, lookup: Mapping[str, str], limit: int = MAX_REMEMBERED) -> None:
+        self.lookup = lookup
+        self.size = len(lookup)
+        self.limit = limit
+        self._mentioned = mentioned_keys(lookup)
+        self._answers: Dict[Signature, FrozenSet[str]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    def fits(self, lookup: Mapping[str, str]) -> bool:
+        return lookup is self.lookup and len(lookup) == self.size
+
+    def signature(self, states: List[State]) -> Optional[Signature]:
+        """What of ``states`` the rules can see; ``None`` if a value cannot be hashed."""
+        signature = tuple(_state_signature(state, self._mentioned) for state in states)
+        try:
+            hash(signature)
+        except TypeError:
+            return None
+        return signature
+
+    def possible_keys(self, states: List[State], compute: Callable[[], Set[str]]) -> Set[str]:
+        """``compute()``'s answer for ``states``, from memory when the signature was seen."""
+        signature = self.signature(states)
+        if signature is None:
+            return compute()
+        known = self._answers.get(signature)
+        if known is not None:
+            self.hits += 1
+            return set(known)
+        self.misses += 1
+        answer = compute()
+        if len(self._answers) >= self.limit:
+            self._answers.clear()
+        self._answers[signature] = frozenset(answer)
+        return answer
+
+
+def _state_signature(
+    state: State, mentioned: Mapping[str, FrozenSet[str]]
+) -> Tuple[Tuple[str, bool, Tuple[Tuple[str, Any], ...]], ...]:
+    """Per sub-state: its type, whether it is empty, and its values at the mentioned keys."""
+    parts = []
+    for state_type, sub_state in state.items():
+        seen = mentioned.get(state_type, _NOTHING)
+        values = tuple(sorted(((k, v) for k, v in sub_state.items() if k in seen), key=_by_key))
+        parts.append((state_type, bool(sub_state), values))
+    parts.sort(key=_by_key)
+    return tuple(parts)
