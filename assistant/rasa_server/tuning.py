@@ -1,4 +1,4 @@
-"""Replace two hard-coded behaviours of Rasa 3.6's ``RemoteAction``, before the server starts.
+"""Rasa 3.6 behaviours replaced before the server starts: a bounded action wait, cheaper hot paths.
 
 - **Action-server timeout.** Rasa waits up to 300 s (``DEFAULT_REQUEST_TIMEOUT``) for the
   action server. The channels already answer a patient with the apology after their reply
