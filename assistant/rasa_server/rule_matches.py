@@ -5,13 +5,17 @@ rules (142 here) against the conversation's recent states, and it does so twice 
 message (once for the message's text, once for its intent). That was about a seventh of the
 Rasa server's CPU per message.
 
-The answer depends only on the rules and on the states' values *at the keys some rule
-mentions*: ``_does_rule_match_state`` reads nothing else, and ``_is_rule_applicable`` also
-reads whether a state has a previous action at all. So the answer is remembered under a
-*signature* of the states that keeps exactly that: per state and per sub-state, whether the
-sub-state is empty, and its values at the keys the rules mention. The message's own text is
-not among them unless a rule was written with a user text, so different wordings of one
-intent in one place of a dialogue share one entry.
+The answer depends only on the rules and on what they can see of the states:
+- only the last *depth* states, where depth is the longest rule's number of states
+  (``_is_rule_applicable`` accepts any rule once it is further back than the rule is long);
+- in those, only the values at the keys some rule mentions (``_does_rule_match_state`` reads
+  nothing else), and whether a state has a previous action at all (``_is_rule_applicable``).
+
+So the answer is remembered under a *signature* of the states that keeps exactly that: for
+each of the last depth states and each sub-state, whether the sub-state is empty, and its
+values at the keys the rules mention. The message's own text is not among them unless a rule
+was written with a user text, so different wordings of one intent, at the same point of a
+dialogue, share one entry, whatever came before that point.
 
 The rules are fixed once the model is loaded (the serving process never trains). A lookup
 whose size changes is read again. At most ``MAX_REMEMBERED`` signatures are kept per lookup,
@@ -44,15 +48,19 @@ _by_key = itemgetter(0)
 _NOTHING: FrozenSet[str] = frozenset()
 
 
-def mentioned_keys(rule_keys: Iterable[str]) -> Dict[str, FrozenSet[str]]:
+def what_rules_see(rule_keys: Iterable[str]) -> Tuple[Dict[str, FrozenSet[str]], int]:
     """For each sub-state type (``user``, ``prev_action``, ``slots``, ...), the keys any rule
-    reads. A rule key is Rasa's JSON text of the rule's states."""
+    reads; and the longest rule's number of states. A rule key is Rasa's JSON text of the
+    rule's states."""
     mentioned: Dict[str, Set[str]] = {}
+    depth = 0
     for rule_key in rule_keys:
-        for state in json.loads(rule_key):
+        states = json.loads(rule_key)
+        depth = max(depth, len(states))
+        for state in states:
             for state_type, sub_state in state.items():
                 mentioned.setdefault(state_type, set()).update(sub_state)
-    return {state_type: frozenset(keys) for state_type, keys in mentioned.items()}
+    return {state_type: frozenset(keys) for state_type, keys in mentioned.items()}, depth
 
 
 class RuleMatches:
@@ -62,7 +70,7 @@ class RuleMatches:
         self.lookup = lookup
         self.size = len(lookup)
         self.limit = limit
-        self._mentioned = mentioned_keys(lookup)
+        self._mentioned, self.depth = what_rules_see(lookup)
         self._answers: Dict[Signature, FrozenSet[str]] = {}
         self.hits = 0
         self.misses = 0
@@ -72,7 +80,8 @@ class RuleMatches:
 
     def signature(self, states: List[State]) -> Optional[Signature]:
         """What of ``states`` the rules can see; ``None`` if a value cannot be hashed."""
-        signature = tuple(_state_signature(state, self._mentioned) for state in states)
+        seen = states[-self.depth :] if self.depth else []
+        signature = tuple(_state_signature(state, self._mentioned) for state in seen)
         try:
             hash(signature)
         except TypeError:

@@ -23,7 +23,7 @@ from rasa.shared.importers.importer import TrainingDataImporter
 
 from assistant.ops.train import ensure_model
 from assistant.rasa_server.graph_runner import PlannedGraphRunner
-from assistant.rasa_server.rule_matches import RuleMatches, mentioned_keys
+from assistant.rasa_server.rule_matches import RuleMatches, what_rules_see
 
 ROOT = Path(__file__).resolve().parents[3]
 RASAS = RulePolicy._get_possible_keys
@@ -53,12 +53,25 @@ def _matches(lookup: Dict[str, str]) -> Tuple[RuleMatches, Any]:
     return matches, answer
 
 
-def test_mentioned_keys_are_read_from_the_rules() -> None:
-    assert mentioned_keys(LOOKUP) == {
-        "prev_action": frozenset({"action_name"}),
-        "user": frozenset({"intent", "text"}),
-        "slots": frozenset({"returning"}),
-    }
+def test_what_rules_see_is_read_from_the_rules() -> None:
+    assert what_rules_see(LOOKUP) == (
+        {
+            "prev_action": frozenset({"action_name"}),
+            "user": frozenset({"intent", "text"}),
+            "slots": frozenset({"returning"}),
+        },
+        2,
+    )
+
+
+def test_states_before_the_longest_rule_do_not_matter() -> None:
+    matches, answer = _matches(LOOKUP)
+    earlier = [{"prev_action": {"action_name": "utter_a"}, "user": {"intent": "bye"}}]
+    recent = [{"prev_action": {"action_name": "utter_x"}}, {**LISTEN, "user": {"intent": "greet"}}]
+    assert answer(earlier + recent) == answer(recent) == answer(earlier * 3 + recent)
+    assert answer(recent) == RASAS(RulePolicy.__new__(RulePolicy), LOOKUP, earlier * 3 + recent)
+    assert (matches.hits, matches.misses) == (3, 1)
+    assert RuleMatches({}).signature(recent) == ()
 
 
 def test_states_that_differ_only_where_no_rule_looks_share_an_answer() -> None:
@@ -160,5 +173,5 @@ def test_trained_rules_give_rasas_answers(trained: Tuple[RulePolicy, Domain]) ->
                     matched += bool(expected)
     hits = sum(memory.hits for memory in memories)
     assert checked > 5_000
-    assert hits > checked / 3, (hits, checked)  # answers from memory were compared
+    assert hits > checked / 2, (hits, checked)  # answers from memory were compared
     assert matched > checked / 10, (matched, checked)
