@@ -35,7 +35,6 @@ from typing import (
     Iterable,
     List,
     Mapping,
-    Optional,
     Set,
     Tuple,
 )
@@ -78,22 +77,19 @@ class RuleMatches:
     def fits(self, lookup: Mapping[str, str]) -> bool:
         return lookup is self.lookup and len(lookup) == self.size
 
-    def signature(self, states: List[State]) -> Optional[Signature]:
-        """What of ``states`` the rules can see; ``None`` if a value cannot be hashed."""
+    def signature(self, states: List[State]) -> Signature:
+        """What of ``states`` the rules can see."""
         seen = states[-self.depth :] if self.depth else []
-        signature = tuple(_state_signature(state, self._mentioned) for state in seen)
-        try:
-            hash(signature)
-        except TypeError:
-            return None
-        return signature
+        return tuple(_state_signature(state, self._mentioned) for state in seen)
 
     def possible_keys(self, states: List[State], compute: Callable[[], Set[str]]) -> Set[str]:
-        """``compute()``'s answer for ``states``, from memory when the signature was seen."""
+        """``compute()``'s answer for ``states``, from memory when the signature was seen.
+        States with a value that cannot be hashed are not remembered."""
         signature = self.signature(states)
-        if signature is None:
+        try:
+            known = self._answers.get(signature)
+        except TypeError:
             return compute()
-        known = self._answers.get(signature)
         if known is not None:
             self.hits += 1
             return set(known)
