@@ -69,6 +69,12 @@ class Tuning:
         return cls(action_timeout_s=value)
 
 
+def _rasas(current: Any) -> Any:
+    """Rasa's own version of ``current``, also when an earlier ``apply`` replaced it (each
+    replacement keeps Rasa's as ``wrapped_by_tuning``), so that ``apply`` is idempotent."""
+    return getattr(current, "wrapped_by_tuning", current)
+
+
 def apply(tuning: Tuning) -> None:
     """Install the replacements in the loaded Rasa modules (idempotent)."""
     import rasa.core.actions.action as action_module
@@ -124,9 +130,7 @@ def _remember_rule_matches() -> None:
 
     from assistant.rasa_server.rule_matches import RuleMatches
 
-    rasas = getattr(
-        RulePolicy._get_possible_keys, "wrapped_by_tuning", RulePolicy._get_possible_keys
-    )
+    rasas = _rasas(RulePolicy._get_possible_keys)
     memories: weakref.WeakKeyDictionary[RulePolicy, Dict[int, RuleMatches]] = (
         weakref.WeakKeyDictionary()
     )
@@ -148,7 +152,7 @@ def _remember_past_states() -> None:
     from assistant.rasa_server.past_states import remembering
 
     tracker_class: Any = DialogueStateTracker
-    rasas = getattr(tracker_class.past_states, "wrapped_by_tuning", tracker_class.past_states)
+    rasas = _rasas(tracker_class.past_states)
     tracker_class.past_states = remembering(rasas)
 
 
@@ -156,7 +160,7 @@ def _remember_empty_domains() -> None:
     from rasa.shared.core.domain import Domain
 
     domain_class: Any = Domain
-    rasas = getattr(domain_class.is_empty, "wrapped_by_tuning", domain_class.is_empty)
+    rasas = _rasas(domain_class.is_empty)
 
     def is_empty(self: Any) -> bool:
         known = self.__dict__.get("_is_empty_remembered")
@@ -181,9 +185,7 @@ def _copy_for_debug_logs_only() -> None:
 def _freeze_after_loading() -> None:
     import rasa.core.run as run_module
 
-    rasas = getattr(
-        run_module.load_agent_on_start, "wrapped_by_tuning", run_module.load_agent_on_start
-    )
+    rasas = _rasas(run_module.load_agent_on_start)
     run_module.load_agent_on_start = _freeze_after(rasas)
 
 
@@ -195,7 +197,7 @@ def _share_connections() -> None:
     import rasa.utils.endpoints as endpoints_module
 
     config_class = endpoints_module.EndpointConfig
-    rasas = getattr(config_class.session, "wrapped_by_tuning", config_class.session)
+    rasas = _rasas(config_class.session)
     pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aiohttp.TCPConnector] = (
         weakref.WeakKeyDictionary()
     )
@@ -228,7 +230,7 @@ def _remember_event_classes() -> None:
     from rasa.shared.core.events import Event
     from rasa.shared.utils.common import all_subclasses
 
-    rasas = getattr(Event.resolve_by_type, "wrapped_by_tuning", Event.resolve_by_type)
+    rasas = _rasas(Event.resolve_by_type)
     found: Dict[str, Any] = {}
 
     def resolve_by_type(type_name: str, default: Optional[Any] = None) -> Optional[Any]:
