@@ -1,33 +1,73 @@
-"""``action_answer``: the knowledge entry for the latest intent and entities."""
+"""``action_answer``: the knowledge entry for the latest intent and entities, in context.
+
+A follow-up resolves against the current topic; a "no"/"stop" statement outside a form is
+answered as what it is about (or not understood), not as a command.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import KnowledgeAction
-from actions.runtime import channel_kind, latest_entities, latest_intent, send_entry
+from actions.context import (
+    FOLLOW_UP,
+    answers_an_offer,
+    best_alternative,
+    is_topic_entry,
+    resolve_follow_up,
+)
+from actions.runtime import (
+    TOPIC,
+    channel_kind,
+    latest_entities,
+    latest_intent,
+    message_language,
+    send_entry,
+)
+from assistant.knowledge import KnowledgeBase
+from assistant.knowledge.models import Entry
 
 logger = logging.getLogger(__name__)
 
 FALLBACK_ENTRY = "conversation.fallback"
+STATEMENT = "statement"
 
 
 class ActionAnswer(KnowledgeAction):
     def name(self) -> Text:
         return "action_answer"
 
+    def _entry(self, knowledge: KnowledgeBase, tracker: Tracker) -> Optional[Entry]:
+        intent = latest_intent(tracker)
+        mentions = latest_entities(tracker)
+        latest = tracker.latest_message or {}
+        if (
+            latest.get(STATEMENT)
+            and tracker.active_loop_name is None
+            and not answers_an_offer(tracker.events)
+        ):
+            intent = best_alternative(knowledge, latest.get("intent_ranking") or [])
+        if intent == FOLLOW_UP:
+            return resolve_follow_up(knowledge, mentions, tracker.get_slot(TOPIC))
+        return knowledge.select(intent, mentions) if intent else None
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         knowledge = self.knowledge
-        intent = latest_intent(tracker)
-        entry = knowledge.select(intent, latest_entities(tracker)) if intent else None
+        entry = self._entry(knowledge, tracker)
+        kind = channel_kind(tracker)
+        language = message_language(tracker)
         if entry is None:
-            logger.warning("No knowledge entry answers intent %r", intent)
-            entry = knowledge.get(FALLBACK_ENTRY)
-        send_entry(dispatcher, knowledge, entry.id, channel_kind(tracker))
-        return []
+            logger.info("No knowledge entry answers intent %r here", latest_intent(tracker))
+            send_entry(
+                dispatcher, knowledge, FALLBACK_ENTRY, kind, language=language, fallback=True
+            )
+            return []
+        send_entry(dispatcher, knowledge, entry.id, kind, language=language)
+        return [SlotSet(TOPIC, entry.id)] if is_topic_entry(entry) else []

@@ -1,16 +1,29 @@
 """``action_fallback``: no guessing below the confidence threshold; the second
-misunderstanding in a row hands the patient to phone support."""
+misunderstanding in a row hands the patient to phone support.
+
+A message that was not understood as a whole but names a knowledge term is answered from the
+current topic first ("what about diarrhea" after the side effects). Spanish gets the Spanish
+fallback: 911, 988 (press 2, or text AYUDA) and the support line."""
 
 from __future__ import annotations
 
 from typing import Any, Dict, Iterable, List, Text
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import KnowledgeAction
+from actions.context import resolve_follow_up
 from actions.handoff import send_handoff
-from actions.runtime import channel_kind, latest_intent, send_entry
+from actions.runtime import (
+    TOPIC,
+    channel_kind,
+    latest_entities,
+    latest_intent,
+    message_language,
+    send_entry,
+)
 
 NLU_FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
@@ -43,15 +56,25 @@ class ActionFallback(KnowledgeAction):
     ) -> List[Dict[Text, Any]]:
         knowledge = self.knowledge
         kind = channel_kind(tracker)
+        language = message_language(tracker)
+        mentions = latest_entities(tracker)
+        topic = tracker.get_slot(TOPIC)
+        if mentions and latest_intent(tracker) == NLU_FALLBACK:
+            entry = resolve_follow_up(knowledge, mentions, topic)
+            if entry is not None:
+                send_entry(dispatcher, knowledge, entry.id, kind, language=language)
+                return [SlotSet(TOPIC, entry.id)]
         # Reached through the core fallback too, with an understood intent: still one miss.
         misses = max(1, misunderstandings_in_a_row(tracker.events))
         if misses >= HANDOFF_AFTER:
-            send_entry(dispatcher, knowledge, "conversation.fallback_handoff", kind)
+            send_entry(
+                dispatcher, knowledge, "conversation.fallback_handoff", kind, language=language
+            )
             send_handoff(dispatcher, knowledge, tracker, self.clock)
             return []
         intent = latest_intent(tracker)
         entry_id = (
             "conversation.out_of_scope" if intent == OUT_OF_SCOPE else "conversation.fallback"
         )
-        send_entry(dispatcher, knowledge, entry_id, kind, fallback=True)
+        send_entry(dispatcher, knowledge, entry_id, kind, language=language, fallback=True)
         return []

@@ -9,6 +9,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from assistant.knowledge import (
+    EN,
+    ES,
     SMS,
     WEB,
     EntityMention,
@@ -18,6 +20,8 @@ from assistant.knowledge import (
 )
 
 SMS_CHANNEL = "sms"
+# The slot holding the knowledge entry last answered on a topic (follow-ups resolve against it).
+TOPIC = "topic"
 
 
 @lru_cache(maxsize=1)
@@ -61,6 +65,12 @@ def latest_entities(tracker: Tracker) -> List[EntityMention]:
     ]
 
 
+def message_language(tracker: Tracker) -> str:
+    """``es`` when the NLU read the latest message as Spanish, else ``en``."""
+    language = (tracker.latest_message or {}).get("language")
+    return ES if language == ES else EN
+
+
 def send_entry(
     dispatcher: CollectingDispatcher,
     knowledge: KnowledgeBase,
@@ -68,13 +78,17 @@ def send_entry(
     kind: str,
     params: Optional[Mapping[str, str]] = None,
     with_buttons: bool = True,
+    language: str = EN,
     **metadata: Any,
 ) -> None:
-    """Utter one knowledge entry; its id travels in the message metadata for the console."""
-    rendered = knowledge.render(entry_id, kind, params)
+    """Utter one knowledge entry (in Spanish where asked for and written); its id travels in
+    the message metadata for the console."""
+    rendered = knowledge.render(entry_id, kind, params, language)
     buttons = (
         [{"title": button.title, "payload": button.payload} for button in rendered.buttons]
         if with_buttons
         else []
     )
+    if rendered.language != EN:
+        metadata["language"] = rendered.language
     dispatcher.utter_message(text=rendered.text, buttons=buttons, kb_entry=entry_id, **metadata)

@@ -18,13 +18,29 @@ from assistant.stores import outage
 
 logger = logging.getLogger(__name__)
 
-ANNOTATIONS = ("kb_entry", "emergency", "handoff", "fallback", "callback")
+ANNOTATIONS = (
+    "kb_entry",
+    "emergency",
+    "triage",
+    "handoff",
+    "fallback",
+    "callback",
+    "language",
+)
+URGENT_TIER = "urgent_symptom"
+
+
+def _urgency(message: Dict[str, Any]) -> int:
+    if message.get("emergency"):
+        return 0
+    return 1 if message.get("triage") == URGENT_TIER else 2
 
 
 def emergency_first(messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """The same messages with emergency answers moved to the front (order otherwise kept), so
-    "call 911 now" is what a patient reads first, even before the opening disclaimer."""
-    return sorted(messages, key=lambda message: not message.get("emergency"))
+    """The same messages with 911/988 answers moved to the front, then "call your care team
+    now" (order otherwise kept), so that is what a patient reads first, even before the
+    opening disclaimer."""
+    return sorted(messages, key=_urgency)
 
 
 class AnnotatedOutputChannel(CollectingOutputChannel):

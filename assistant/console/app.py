@@ -2,7 +2,8 @@
 
 Resources live on ``app.ctx`` and are set up in listeners (nothing happens at import time):
 the database, the Jinja environment, the masker, and a background task that keeps the
-conversation index up to date.
+conversation index up to date. The knowledge for the Clinical review page
+(``app.ctx.knowledge``) is made in the factory and read on first use.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from sanic import Sanic
 
+from assistant.console.clinical_review import ReviewKnowledge
 from assistant.console.database import Database
 from assistant.console.indexer import Indexer
 from assistant.console.masking import Masker
@@ -26,6 +28,7 @@ from assistant.console.web import (
     admin,
     auth,
     callbacks,
+    clinical_review,
     conversations,
     corrections,
     dashboard,
@@ -79,6 +82,9 @@ def create_app(
     app.ctx.settings = settings
     app.ctx.clock = clock
     app.ctx.tz = ZoneInfo(settings.timezone)
+    # ``knowledge_dir`` (tests) overrides the setting ($KNOWLEDGE_DIR or data/knowledge).
+    knowledge_dir = knowledge_dir if knowledge_dir is not None else settings.knowledge_dir
+    app.ctx.knowledge = ReviewKnowledge(knowledge_dir)
 
     @app.before_server_start
     async def setup(app: Sanic, _loop: object) -> None:
@@ -112,6 +118,7 @@ def create_app(
         callbacks.bp,
         corrections.bp,
         dashboard.bp,
+        clinical_review.bp,
         admin.bp,
     ):
         app.blueprint(blueprint)

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from assistant.console import schema
 from assistant.console.masking import Masker
+from assistant.triage.tiers import Tier
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,8 @@ MISSED_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
 SESSION_START_SLOT = "session_started_metadata"
 SESSION_START_ACTION = "action_session_start"
 CALLBACK_SLOT = "callback_request"
-EMERGENCY_INTENT = "emergency"
+# 911 and 988 messages flag the conversation as an emergency.
+EMERGENCY_INTENTS = frozenset({Tier.EMERGENCY.value, Tier.SELF_HARM.value})
 HANDOFF_ACTION = "action_handoff"
 SEARCH_TEXT_CHARS = 4000
 QUESTION_CHARS = 300
@@ -276,7 +278,7 @@ class Indexer:
         state.turns += 1
         if name:
             state.intents[name] += 1
-        if name == EMERGENCY_INTENT:
+        if name in EMERGENCY_INTENTS:
             state.emergency = True
         low = isinstance(confidence, (int, float)) and confidence < LOW_CONFIDENCE
         if name in MISSED_INTENTS or low:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Mapping
 
 DEFAULT_DB_URL = "sqlite:///.state/tracker.db"
 COOKIE_SECURE_MODES = ("auto", "always", "never")
+
+
+def _default_knowledge_dir() -> Path:
+    """``$KNOWLEDGE_DIR``, else ``data/knowledge`` (read when the settings are made)."""
+    from assistant.knowledge import knowledge_dir_from_env
+
+    return knowledge_dir_from_env()
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -38,6 +46,8 @@ class ConsoleSettings:
     login_window_s: int = 15 * 60
     page_size: int = 50
     export_limit: int = 5000
+    # The knowledge folder, for the Clinical review page (and the support line's numbers).
+    knowledge_dir: Path = field(default_factory=_default_knowledge_dir)
 
     def __post_init__(self) -> None:
         if self.cookie_secure not in COOKIE_SECURE_MODES:
@@ -59,4 +69,7 @@ class ConsoleSettings:
             proxies_count=_int(env, "CONSOLE_PROXIES_COUNT", 0),
             login_max_failures=_int(env, "CONSOLE_LOGIN_MAX_FAILURES", 5, minimum=1),
             login_window_s=_int(env, "CONSOLE_LOGIN_WINDOW_S", 15 * 60, minimum=1),
+            knowledge_dir=(
+                Path(env["KNOWLEDGE_DIR"]) if env.get("KNOWLEDGE_DIR") else _default_knowledge_dir()
+            ),
         )

@@ -9,6 +9,8 @@ from assistant.knowledge.models import Button, Contacts, Entry
 
 WEB = "web"
 SMS = "sms"
+EN = "en"
+ES = "es"
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class RenderedAnswer:
     entry_id: str
     text: str
     buttons: Tuple[Button, ...]
+    language: str = EN
 
 
 class KnowledgeBase:
@@ -83,18 +86,26 @@ class KnowledgeBase:
         return list(self._button_payloads)
 
     def render(
-        self, entry_id: str, channel_kind: str, params: Optional[Mapping[str, str]] = None
+        self,
+        entry_id: str,
+        channel_kind: str,
+        params: Optional[Mapping[str, str]] = None,
+        language: str = EN,
     ) -> RenderedAnswer:
-        """Fill the entry's web (markdown) or SMS text with contact details and ``params``."""
+        """Fill the entry's web (markdown) or SMS text with contact details and ``params``.
+
+        ``language="es"`` takes the entry's Spanish text where it has one, else the English."""
         entry = self.get(entry_id)
         values = dict(self.contacts.placeholder_values(channel_kind))
         missing = set(entry.params) - set(params or {})
         if missing:
             raise ValueError(f"entry {entry_id!r} needs params {sorted(missing)}")
         values.update({key: str(value) for key, value in (params or {}).items()})
-        template = entry.sms if channel_kind == SMS else entry.answer
+        texts = entry.es if language == ES and entry.es is not None else entry
+        template = texts.sms if channel_kind == SMS else texts.answer
         return RenderedAnswer(
             entry_id=entry.id,
             text=template.format_map(values),
             buttons=tuple(entry.buttons),
+            language=ES if texts is entry.es else EN,
         )

@@ -8,8 +8,9 @@ from typing import Any, Dict, List, Set, Tuple
 import yaml
 from pydantic import ValidationError
 
-from assistant.knowledge.base import SMS, KnowledgeBase
+from assistant.knowledge.base import EN, ES, SMS, KnowledgeBase
 from assistant.knowledge.models import SMS_MAX_CHARS, Contacts, Entry, KnowledgeFile
+from assistant.triage.tiers import SPANISH_FLOOR_INTENTS, TIER_INTENTS
 
 CONTACTS_FILE = "contacts.yml"
 
@@ -95,6 +96,7 @@ def _check_consistency(found: List[Tuple[Path, Entry]]) -> None:
                         f"answered by {specific[key]!r}"
                     )
                 specific[key] = entry.id
+        _check_safety_text(path, entry)
     all_intents: Set[str] = {intent for _, entry in found for intent in entry.intents}
     for intent in sorted(all_intents - set(defaults)):
         owner = next(entry.id for _, entry in found if intent in entry.intents)
@@ -104,6 +106,24 @@ def _check_consistency(found: List[Tuple[Path, Entry]]) -> None:
         )
 
 
+def _check_safety_text(path: Path, entry: Entry) -> None:
+    """Triage answers carry a clinical-review state; 911, 988 and care-team-now answers also
+    exist in Spanish (the Spanish safety floor)."""
+    intents = set(entry.intents)
+    if intents & TIER_INTENTS and entry.clinical_review is None:
+        raise KnowledgeError(
+            f"{path}: entry {entry.id!r}: clinical_review: a triage answer needs a clinical "
+            "review state (pending until the clinical team signs it off)"
+        )
+    if intents & TIER_INTENTS and entry.source.red_flags is None:
+        raise KnowledgeError(
+            f"{path}: entry {entry.id!r}: source.red_flags: a triage answer cites the red-flag "
+            "sheet (section and verbatim quotes)"
+        )
+    if intents & SPANISH_FLOOR_INTENTS and entry.es is None:
+        raise KnowledgeError(f"{path}: entry {entry.id!r}: es: a safety answer needs Spanish")
+
+
 # Stand-in values for run-time params when checking rendered SMS lengths.
 SAMPLE_PARAM_CHARS = 24
 
@@ -111,12 +131,14 @@ SAMPLE_PARAM_CHARS = 24
 def _check_rendered_sms(knowledge: KnowledgeBase, paths: Dict[str, Path]) -> None:
     for entry in knowledge.entries:
         params = {name: "x" * SAMPLE_PARAM_CHARS for name in entry.params}
-        text = knowledge.render(entry.id, SMS, params).text
-        if len(text) > SMS_MAX_CHARS:
-            raise KnowledgeError(
-                f"{paths[entry.id]}: entry {entry.id!r}: sms: {len(text)} characters once the "
-                f"placeholders are filled in; the limit is {SMS_MAX_CHARS}"
-            )
+        for language in (EN, ES) if entry.es else (EN,):
+            text = knowledge.render(entry.id, SMS, params, language).text
+            if len(text) > SMS_MAX_CHARS:
+                field = "sms" if language == EN else "es.sms"
+                raise KnowledgeError(
+                    f"{paths[entry.id]}: entry {entry.id!r}: {field}: {len(text)} characters "
+                    f"once the placeholders are filled in; the limit is {SMS_MAX_CHARS}"
+                )
 
 
 def load_knowledge(directory: Path) -> KnowledgeBase:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Literal, Optional, Set, Tuple
 
 from pydantic import BaseModel, Extra, Field, validator
 
@@ -63,11 +63,77 @@ class Button(_Strict):
     payload: str = Field(..., min_length=1, max_length=200)
 
 
+# The curated sources, in ../shared/source/ beside the repository: the immunotherapy page for
+# every fact, and the red-flag sheet for triage only (when to send someone to 911, 988 or the
+# care team now).
+PAGE_FILE = "immunotherapy-page.txt"
+RED_FLAGS_FILE = "red-flags.md"
+
+# Intents whose general entry (no entity) may still carry match phrases: the emergency and
+# self-harm phrases force their tier whatever the classifier says.
+PATTERN_INTENTS: Set[str] = {"emergency", "self_harm"}
+
+# Clinical sign-off of a safety text: pending until the cancer center's clinical team approves it.
+REVIEW_PENDING = "pending"
+REVIEW_APPROVED = "approved"
+
+
+class Citation(_Strict):
+    """A section of the red-flag sheet, with verbatim quotes that tests check against it."""
+
+    section: str = Field(..., min_length=1)
+    quotes: List[str] = Field(..., min_items=1)
+
+
 class Source(_Strict):
-    """Where on the source page the entry's facts come from, with verbatim quotes."""
+    """Where on the source page the entry's facts come from, with verbatim quotes; a triage
+    answer also cites the red-flag sheet (``red_flags``)."""
 
     section: str = Field(..., min_length=1)
     quotes: List[str] = Field(default_factory=list)
+    red_flags: Optional[Citation] = None
+
+
+def _check_sms(value: str) -> str:
+    if len(value) > SMS_MAX_CHARS:
+        raise ValueError(f"sms form is {len(value)} characters; the limit is {SMS_MAX_CHARS}")
+    if re.search(r"\*\*|\]\(|^#|^- ", value, flags=re.MULTILINE):
+        raise ValueError("sms form must be plain text, without markdown")
+    outside = sorted({ch for ch in value if ch not in GSM7_CHARACTERS and ch not in "{}"})
+    if outside:
+        raise ValueError(f"sms form has characters outside GSM-7: {outside!r}")
+    return value
+
+
+def _clean_synonym(value: str) -> str:
+    value = value.strip().lower()
+    if not value:
+        raise ValueError("empty synonym")
+    return value
+
+
+class Translation(_Strict):
+    """An entry in Spanish: its texts, and the Spanish phrases the matchers find it by.
+
+    The SMS form stays in GSM-7 (so accents other than é are folded: "dolor tambien") and uses
+    the same placeholders as the English one.
+    """
+
+    answer: str = Field(..., min_length=1)
+    sms: str = Field(..., min_length=1)
+    synonyms: List[str] = Field(default_factory=list)
+
+    @validator("answer", "sms")
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @validator("sms")
+    def _sms_is_short_plain_gsm7(cls, value: str) -> str:
+        return _check_sms(value)
+
+    @validator("synonyms", each_item=True)
+    def _clean_synonym(cls, value: str) -> str:
+        return _clean_synonym(value)
 
 
 class Entry(_Strict):
@@ -83,6 +149,9 @@ class Entry(_Strict):
     source: Source
     last_reviewed: dt.date
     synonyms: List[str] = Field(default_factory=list)
+    # Safety texts (triage answers) stay "pending" until the clinical team signs them off.
+    clinical_review: Optional[Literal["pending", "approved"]] = None
+    es: Optional[Translation] = None
 
     @validator("answer", "sms")
     def _strip(cls, value: str) -> str:
@@ -90,14 +159,7 @@ class Entry(_Strict):
 
     @validator("sms")
     def _sms_is_short_plain_gsm7(cls, value: str) -> str:
-        if len(value) > SMS_MAX_CHARS:
-            raise ValueError(f"sms form is {len(value)} characters; the limit is {SMS_MAX_CHARS}")
-        if re.search(r"\*\*|\]\(|^#|^- ", value, flags=re.MULTILINE):
-            raise ValueError("sms form must be plain text, without markdown")
-        outside = sorted({ch for ch in value if ch not in GSM7_CHARACTERS and ch not in "{}"})
-        if outside:
-            raise ValueError(f"sms form has characters outside GSM-7: {outside!r}")
-        return value
+        return _check_sms(value)
 
     @validator("entity")
     def _one_entity(cls, value: Optional[Dict[str, str]]) -> Optional[Dict[str, str]]:
@@ -120,10 +182,7 @@ class Entry(_Strict):
 
     @validator("synonyms", each_item=True)
     def _clean_synonym(cls, value: str) -> str:
-        value = value.strip().lower()
-        if not value:
-            raise ValueError("empty synonym")
-        return value
+        return _clean_synonym(value)
 
     @validator("sms", "answer")
     def _placeholders_known(cls, value: str, values: Dict[str, Any]) -> str:
@@ -140,9 +199,28 @@ class Entry(_Strict):
 
     @validator("synonyms")
     def _synonyms_name_something(cls, value: List[str], values: Dict[str, Any]) -> List[str]:
-        is_emergency = "emergency" in (values.get("intents") or [])
-        if value and not values.get("entity") and not is_emergency:
+        general_safety = set(values.get("intents") or []) & PATTERN_INTENTS
+        if value and not values.get("entity") and not general_safety:
             raise ValueError("synonyms need an entity (or an emergency entry) to be matched as")
+        return value
+
+    @validator("es")
+    def _translation_fits(
+        cls, value: Optional[Translation], values: Dict[str, Any]
+    ) -> Optional[Translation]:
+        if value is None:
+            return value
+        allowed = CONTACT_PLACEHOLDERS | set(values.get("params") or [])
+        for field, text in (("answer", value.answer), ("sms", value.sms)):
+            try:
+                unknown = placeholders_in(text) - allowed
+            except ValueError as error:
+                raise ValueError(f"es.{field}: bad placeholder syntax: {error}") from error
+            if unknown:
+                raise ValueError(f"es.{field}: unknown placeholders {sorted(unknown)}")
+        general_safety = set(values.get("intents") or []) & PATTERN_INTENTS
+        if value.synonyms and not values.get("entity") and not general_safety:
+            raise ValueError("es.synonyms need an entity (or an emergency entry) to be matched as")
         return value
 
     @property

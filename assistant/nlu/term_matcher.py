@@ -1,7 +1,13 @@
-"""Rasa graph component: knowledge terms become entities, emergency phrases force ``emergency``.
+"""Rasa graph component: knowledge terms become entities, and triage sets the intent's tier.
 
-Place it last in the NLU pipeline, after the intent classifier and ``FallbackClassifier``, so a
-deterministic emergency match overrides both a wrong and a low-confidence prediction.
+Place it last in the NLU pipeline, after the intent classifier and ``FallbackClassifier``. The
+red-flag matcher and the classifier's own tier intents are combined (``assistant.triage``); a
+raised tier replaces whatever was predicted, so a 911 or 988 message can never be read as
+"no", "stop", "thanks" or "bye". The triage result travels in the parse data under ``triage``.
+
+An ordinary "no"/"stop" intent on a message that says more than a short reply is marked as a
+statement (``statement: true`` in the parse data): outside a form, the dialogue does not treat
+it as a command.
 """
 
 from __future__ import annotations
@@ -32,11 +38,21 @@ from rasa.shared.nlu.training_data.message import Message
 
 from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.store import KnowledgeStore, knowledge_dir_from_env
-from assistant.nlu.terms import EMERGENCY_INTENT, TermIndex, TermMatch
+from assistant.nlu.terms import TRIAGE_LABEL, BilingualTermIndex, TermMatch
+from assistant.triage.decide import TriageResult, TriageSettings, decide
+from assistant.triage.statements import is_statement
+from assistant.triage.tiers import TIER_INTENTS, Tier
 
 logger = logging.getLogger(__name__)
 
 KNOWLEDGE_DIR_KEY = "knowledge_dir"
+FLOORS_KEY = "classifier_floors"
+NEGATED_FLOOR_KEY = "negated_floor"
+TRIAGE = "triage"
+STATEMENT = "statement"
+LANGUAGE = "language"
+FALLBACK_THRESHOLD_KEY = "fallback_threshold"
+NLU_FALLBACK = "nlu_fallback"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
@@ -46,13 +62,28 @@ class KnowledgeTermMatcher(GraphComponent, EntityExtractorMixin):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # None: $KNOWLEDGE_DIR, else data/knowledge under the working directory.
-        return {KNOWLEDGE_DIR_KEY: None}
+        return {
+            KNOWLEDGE_DIR_KEY: None,
+            FLOORS_KEY: {},  # per tier, overriding assistant.triage.decide's defaults
+            NEGATED_FLOOR_KEY: None,
+            # The FallbackClassifier's threshold: a demoted tier intent's replacement needs it.
+            FALLBACK_THRESHOLD_KEY: 0.3,
+        }
 
     def __init__(self, config: Dict[Text, Any], store: KnowledgeStore) -> None:
         self.component_config = config
         self._store = store
         self._index_for: Optional[KnowledgeBase] = None
-        self._index: Optional[TermIndex] = None
+        self._index: Optional[BilingualTermIndex] = None
+        defaults = TriageSettings()
+        floors = dict(defaults.classifier_floors)
+        floors.update({Tier(k): float(v) for k, v in (config.get(FLOORS_KEY) or {}).items()})
+        self._fallback_threshold = float(config.get(FALLBACK_THRESHOLD_KEY) or 0.3)
+        negated_floor = config.get(NEGATED_FLOOR_KEY)
+        self._settings = TriageSettings(
+            classifier_floors=floors,
+            negated_floor=defaults.negated_floor if negated_floor is None else negated_floor,
+        )
 
     @classmethod
     def create(
@@ -66,10 +97,10 @@ class KnowledgeTermMatcher(GraphComponent, EntityExtractorMixin):
         path = Path(directory) if directory else knowledge_dir_from_env()
         return cls(config, KnowledgeStore(path))
 
-    def _current_index(self) -> TermIndex:
+    def _current_index(self) -> BilingualTermIndex:
         knowledge = self._store.current()
         if self._index is None or knowledge is not self._index_for:
-            self._index = TermIndex(knowledge)
+            self._index = BilingualTermIndex(knowledge)
             self._index_for = knowledge
         return self._index
 
@@ -80,13 +111,48 @@ class KnowledgeTermMatcher(GraphComponent, EntityExtractorMixin):
             if not text:
                 continue
             matches = index.find(text)
-            if not matches:
+            found = [self._as_entity(m) for m in matches if self._is_entity(m)]
+            if found:
+                entities = message.get(ENTITIES, []) + found
+                message.set(ENTITIES, self.add_extractor_name(entities), add_to_output=True)
+            result = decide(text, matches, message.get(INTENT_RANKING_KEY) or [], self._settings)
+            message.set(TRIAGE, result.as_dict(), add_to_output=True)
+            message.set(LANGUAGE, result.language, add_to_output=True)
+            if result.intent is not None:
+                self._force_intent(message, result)
                 continue
-            entities = message.get(ENTITIES, []) + [self._as_entity(m) for m in matches]
-            message.set(ENTITIES, self.add_extractor_name(entities), add_to_output=True)
-            if any(match.emergency for match in matches):
-                self._force_emergency(message)
+            intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+            if intent in TIER_INTENTS:
+                intent = self._demote(message)
+            if is_statement(text, intent):
+                message.set(STATEMENT, True, add_to_output=True)
         return messages
+
+    def _demote(self, message: Message) -> str:
+        """A tier intent the triage did not raise (too unsure, or its phrases negated) gives
+        way to the best ordinary intent, or to the fallback below its threshold."""
+        ranking = message.get(INTENT_RANKING_KEY) or []
+        for item in ranking:
+            name = item.get(INTENT_NAME_KEY)
+            if name in TIER_INTENTS or name == NLU_FALLBACK:
+                continue
+            if float(item.get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= self._fallback_threshold:
+                chosen = dict(item)
+                break
+            chosen = {INTENT_NAME_KEY: NLU_FALLBACK, PREDICTED_CONFIDENCE_KEY: 1.0}
+            break
+        else:
+            chosen = {INTENT_NAME_KEY: NLU_FALLBACK, PREDICTED_CONFIDENCE_KEY: 1.0}
+        message.set(INTENT, chosen, add_to_output=True)
+        return str(chosen[INTENT_NAME_KEY])
+
+    @staticmethod
+    def _is_entity(match: TermMatch) -> bool:
+        """A knowledge term or a named red flag, not negated (general 911/988 phrases only
+        raise the tier)."""
+        if match.negated:
+            return False
+        return match.entity != TRIAGE_LABEL
 
     @staticmethod
     def _as_entity(match: TermMatch) -> Dict[Text, Any]:
@@ -99,16 +165,17 @@ class KnowledgeTermMatcher(GraphComponent, EntityExtractorMixin):
         }
 
     @staticmethod
-    def _force_emergency(message: Message) -> None:
+    def _force_intent(message: Message, result: TriageResult) -> None:
+        intent = result.intent
         previous = message.get(INTENT) or {}
-        if previous.get(INTENT_NAME_KEY) == EMERGENCY_INTENT:
+        if previous.get(INTENT_NAME_KEY) == intent:
             return
-        forced = {INTENT_NAME_KEY: EMERGENCY_INTENT, PREDICTED_CONFIDENCE_KEY: 1.0}
+        forced = {INTENT_NAME_KEY: intent, PREDICTED_CONFIDENCE_KEY: 1.0}
         ranking = [
             item
             for item in message.get(INTENT_RANKING_KEY) or []
-            if item.get(INTENT_NAME_KEY) != EMERGENCY_INTENT
+            if item.get(INTENT_NAME_KEY) != intent
         ]
         message.set(INTENT, forced, add_to_output=True)
         message.set(INTENT_RANKING_KEY, [forced, *ranking], add_to_output=True)
-        logger.debug("Emergency phrase matched; intent forced to %s", EMERGENCY_INTENT)
+        logger.debug("Triage tier raised; intent set to %s", intent)

@@ -1,30 +1,47 @@
-"""Deterministic matching of knowledge terms and emergency phrases with spaCy.
+"""Deterministic matching of knowledge terms and red-flag phrases with spaCy, per language.
 
-A blank English pipeline with the ``spacy-lookups-data`` lemma table turns every token into a
-key (its lower-cased lemma, with contraction pieces spelled out). An unknown word that is one or
-two edits away from a word of some pattern is read as that word, so "chest pian" or "seizre"
-still match. Emergency phrases may have a few words in between ("my throat is really swelling").
+A blank spaCy pipeline (English or Spanish) with the ``spacy-lookups-data`` lemma table turns
+every token into a key (its lower-cased lemma, with English contraction pieces spelled out).
+An unknown word, one that is not a real word of the language, that is one or two edits away
+from a word of some pattern is read as that word, so "chest pian" or "seizre" still match; a
+real word is never rewritten into another ("never" stays "never"). Triage phrases (the entries
+of the ``emergency``, ``self_harm`` and ``urgent_symptom`` tiers) may have a few words in between
+("my throat is really swelling"), and a phrase after a negation in the same clause ("no chest
+pain") is marked ``negated``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence
 
 import spacy
+from rapidfuzz import process
+from rapidfuzz.distance import DamerauLevenshtein
 from spacy.language import Language
 from spacy.lookups import Table, load_lookups
 from spacy.matcher import Matcher
 from spacy.tokens import Doc
 
-from assistant.knowledge.base import KnowledgeBase
+from assistant.knowledge.base import EN, ES, KnowledgeBase
+from assistant.knowledge.models import Entry
+from assistant.triage.negation import (
+    CLAUSE_BREAKS,
+    NEGATION_CUES,
+    NOT_NEGATING_NEXT,
+    is_negated,
+    is_past,
+)
+from assistant.triage.tiers import Tier, tier_of
+from assistant.triage.vocabulary import known_words
 
-EMERGENCY_INTENT = "emergency"
-EMERGENCY_ENTITY = "emergency"
-MEDICAL_EMERGENCY = "medical"
-# Words allowed between two words of an emergency phrase; knowledge terms must be contiguous.
-EMERGENCY_GAP = 3
+# The label of a general triage phrase (no entity of its own): it raises the tier only.
+TRIAGE_LABEL = "triage"
+LANGUAGES = (EN, ES)
+# Words allowed between two words of a triage phrase; knowledge terms must be contiguous.
+# Spanish puts more small words in between ("dolor muy fuerte en el pecho").
+TRIAGE_GAP = {EN: 3, ES: 4}
 
 _CONTRACTION_PIECES: Dict[str, str] = {
     "ca": "can",
@@ -39,16 +56,28 @@ _CONTRACTION_PIECES: Dict[str, str] = {
     "ta": "to",
     "wanna": "want",
 }
-# Left out of emergency phrases, so "i dont wanna be alive" matches "don't want to be alive"
+# Left out of triage phrases, so "i dont wanna be alive" matches "don't want to be alive"
 # (the gap allowance lets these words, or others, stand in between).
-_FUNCTION_WORDS = frozenset(
-    {"to", "be", "a", "an", "the", "my", "i", "me", "it", "of", "in", "on", "up", "that", "this"}
+_FUNCTION_WORDS: Dict[str, FrozenSet[str]] = {
+    EN: frozenset(
+        {"to", "be", "a", "an", "the", "my", "i", "me", "it", "of", "in", "on", "up", "that",
+         "this"}
+    ),
+    ES: frozenset(
+        {"el", "la", "los", "las", "un", "una", "de", "del", "a", "al", "mi", "me", "se", "le",
+         "lo", "en", "que", "y", "su", "muy", "mucho"}
+    ),
+}  # fmt: skip
+
+
+_NOT_AFTER_NEGATION = frozenset(
+    {"have", "any", "get", "feel", "experience", "see", "notice", "show", "seem", "tener"}
 )
 
 
 @dataclass(frozen=True)
 class TermMatch:
-    """A knowledge term found in a text."""
+    """A knowledge term or red-flag phrase found in a text."""
 
     entity: str
     value: str
@@ -56,7 +85,14 @@ class TermMatch:
     start: int
     end: int
     text: str
-    emergency: bool
+    tiers: FrozenSet[Tier]
+    negated: bool = False
+    language: str = EN
+
+    @property
+    def emergency(self) -> bool:
+        """A 911 or 988 phrase, not negated."""
+        return not self.negated and bool(self.tiers & {Tier.EMERGENCY, Tier.SELF_HARM})
 
 
 @dataclass(frozen=True)
@@ -64,112 +100,142 @@ class _Label:
     entity: str
     value: str
     entry_id: str
-    emergency: bool
+    tiers: FrozenSet[Tier]
+    keys: FrozenSet[str] = frozenset()  # every word of its phrases
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=2)
+def blank_pipeline(language: str) -> Language:
+    """The shared blank tokenizer of a language (no vectors, no trained model)."""
+    return spacy.blank(language)
+
+
 def blank_english() -> Language:
-    """The shared blank English tokenizer (no vectors, no trained model)."""
-    return spacy.blank("en")
+    return blank_pipeline(EN)
 
 
-@lru_cache(maxsize=1)
-def _lemma_table() -> Table:
-    """spacy-lookups-data's English lemma table (keys are hashed; look up by string)."""
-    return load_lookups("en", ["lemma_lookup"]).get_table("lemma_lookup")
+@lru_cache(maxsize=2)
+def _lemma_table(language: str) -> Table:
+    """spacy-lookups-data's lemma table (keys are hashed; look up by string)."""
+    return load_lookups(language, ["lemma_lookup"]).get_table("lemma_lookup")
 
 
-@lru_cache(maxsize=1)
-def _lemmas() -> FrozenSet[str]:
-    return frozenset(str(value) for value in _lemma_table().values())
-
-
-def is_known_english_word(word: str) -> bool:
-    """Whether ``word`` is an English word form or lemma the lookup table knows."""
-    return word in _lemma_table() or word in _lemmas()
-
-
-def lemma_key(word: str) -> str:
+def lemma_key(word: str, language: str = EN) -> str:
     """Matching key of one token: its lower-cased lemma, contraction pieces spelled out."""
     lower = word.lower()
-    if lower in _CONTRACTION_PIECES:
+    if language == EN and lower in _CONTRACTION_PIECES:
         return _CONTRACTION_PIECES[lower]
-    return str(_lemma_table().get(lower, lower))
+    return str(_lemma_table(language).get(lower, lower)).lower()
 
 
-def token_keys(doc: Doc) -> List[str]:
+def token_keys(doc: Doc, language: str = EN) -> List[str]:
     """One matching key per token of ``doc``."""
-    return [lemma_key(token.text) for token in doc]
-
-
-def edit_distance(a: str, b: str, limit: int) -> int:
-    """Damerau-Levenshtein distance (adjacent swaps count 1), cut off above ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous_previous: List[int] = []
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, start=1):
-        current = [i] + [0] * len(b)
-        for j, char_b in enumerate(b, start=1):
-            cost = 0 if char_a == char_b else 1
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and char_a == b[j - 2] and a[i - 2] == char_b:
-                current[j] = min(current[j], previous_previous[j - 2] + 1)
-        if min(current) > limit:
-            return limit + 1
-        previous_previous, previous = previous, current
-    return previous[-1]
+    return [lemma_key(token.text, language) for token in doc]
 
 
 MAX_REMEMBERED_CORRECTIONS = 20_000
 
 
-def _typo_limit(word: str) -> int:
+@lru_cache(maxsize=1)
+def _all_known_words() -> FrozenSet[str]:
+    return frozenset().union(*(known_words(language) for language in LANGUAGES))
+
+
+def typo_limit(word: str) -> int:
+    """How many edits a word of this length may be away from a pattern word."""
     if len(word) < 4:
         return 0
     return 1 if len(word) < 8 else 2
 
 
-class TermIndex:
-    """All match patterns built from one version of the knowledge."""
+def entry_tiers(entry: Entry) -> FrozenSet[Tier]:
+    """The triage tiers an entry's intents stand for (none for an ordinary entry)."""
+    return frozenset(tier for tier in map(tier_of, entry.intents) if tier is not None)
 
-    def __init__(self, knowledge: KnowledgeBase) -> None:
-        self._nlp = blank_english()
+
+def _label_for(entry: Entry) -> _Label:
+    tiers = entry_tiers(entry)
+    if entry.entity_pair is not None:
+        entity, value = entry.entity_pair
+    else:
+        entity, value = TRIAGE_LABEL, entry.id
+    return _Label(entity, value, entry.id, tiers)
+
+
+class TermIndex:
+    """All match patterns of one language built from one version of the knowledge."""
+
+    def __init__(self, knowledge: KnowledgeBase, language: str = EN) -> None:
+        self.language = language
+        self._nlp = blank_pipeline(language)
         self._matcher = Matcher(self._nlp.vocab)
         self._labels: Dict[str, _Label] = {}
         vocabulary: set[str] = set()
+        # Inflected forms of pattern words and their keys ("vomiting" -> "vomit"), so a typo
+        # of the form ("vomitting") is corrected too.
+        surface: Dict[str, str] = {}
+        function_words = _FUNCTION_WORDS[language]
         for entry in knowledge.entries:
-            if not entry.synonyms:
+            phrases = entry.synonyms if language == EN else (entry.es.synonyms if entry.es else [])
+            if not phrases:
                 continue
-            emergency = EMERGENCY_INTENT in entry.intents
-            entity, value = entry.entity_pair or (EMERGENCY_ENTITY, MEDICAL_EMERGENCY)
-            label_key = f"{entry.id}"
-            self._labels[label_key] = _Label(entity, value, entry.id, emergency)
+            label = _label_for(entry)
             patterns = []
-            for phrase in entry.synonyms:
-                keys = [key for key in token_keys(self._nlp.make_doc(phrase)) if key.strip()]
-                if emergency:
-                    keys = [key for key in keys if key not in _FUNCTION_WORDS] or keys
+            label_keys: set[str] = set()
+            for phrase in phrases:
+                doc = self._nlp.make_doc(phrase)
+                for token, key in zip(doc, token_keys(doc, language), strict=True):
+                    if token.lower_ != key and token.lower_.isalpha():
+                        surface[token.lower_] = key
+                keys = [k for k in token_keys(doc, language) if k.strip()]
+                if label.tiers:
+                    keys = [key for key in keys if key not in function_words] or keys
                 if not keys:
                     continue
-                vocabulary.update(keys)
-                patterns.append(self._pattern(keys, gap=EMERGENCY_GAP if emergency else 0))
-            self._matcher.add(label_key, patterns)
+                label_keys.update(keys)
+                gap = TRIAGE_GAP[language] if label.tiers else 0
+                patterns.append(self._pattern(keys, gap, CLAUSE_BREAKS[language]))
+            vocabulary.update(label_keys)
+            self._labels[entry.id] = replace(label, keys=frozenset(label_keys))
+            self._matcher.add(entry.id, patterns)
         self._vocabulary = frozenset(vocabulary)
+        # A real word of either language is never rewritten: Spanish patterns must not pull
+        # English words, nor English patterns Spanish ones.
+        self._known = _all_known_words()
         self._corrections: Dict[str, str] = {}  # _correct's answers (the index is fixed)
-        self._by_length: Dict[int, List[str]] = {}
-        for word in self._vocabulary:
-            if len(word) >= 4:
-                self._by_length.setdefault(len(word), []).append(word)
+        self._surface = surface
+        self._candidates = sorted(
+            word for word in self._vocabulary | set(surface) if typo_limit(word)
+        )
 
     @staticmethod
-    def _pattern(keys: Sequence[str], gap: int) -> List[Dict[str, object]]:
+    def _pattern(keys: Sequence[str], gap: int, breaks: FrozenSet[str]) -> List[Dict[str, object]]:
+        """The words in order; up to ``gap`` other words between two of them, none of which
+        ends a clause ("a blood test and a stool sample" is not blood in the stool)."""
         pattern: List[Dict[str, object]] = []
+        filler = {"OP": "?", "NORM": {"NOT_IN": sorted(breaks)}}
+        # After a negation word of the phrase ("not breathing"), a gap may not hold the verb of
+        # another clause: "not having any trouble breathing" is not "not breathing".
+        after_negation = {"OP": "?", "NORM": {"NOT_IN": sorted(breaks | _NOT_AFTER_NEGATION)}}
         for position, key in enumerate(keys):
             if position:
-                pattern.extend({"OP": "?"} for _ in range(gap))
+                previous = keys[position - 1]
+                negating = previous in NEGATION_CUES[EN] | NEGATION_CUES[ES]
+                pattern.extend(dict(after_negation if negating else filler) for _ in range(gap))
             pattern.append({"NORM": key})
         return pattern
+
+    def _negated_inside(self, keys: Sequence[str], start: int, end: int, label: _Label) -> bool:
+        """A negation word in a phrase's gap that the phrase itself does not have ("my heart
+        is not racing"), unless it only hedges ("can't stop")."""
+        cues = NEGATION_CUES[self.language]
+        for position in range(start, end):
+            key = keys[position]
+            if key in cues and key not in label.keys:
+                following = keys[position + 1] if position + 1 < len(keys) else ""
+                if following not in NOT_NEGATING_NEXT[self.language]:
+                    return True
+        return False
 
     def _correct(self, key: str) -> str:
         """The pattern word an unknown, misspelt word most likely stands for (remembered:
@@ -181,35 +247,49 @@ class TermIndex:
             corrected = self._corrections[key] = self._closest(key)
         return corrected
 
+    def is_real_word(self, word: str) -> bool:
+        return word in self._vocabulary or word in self._surface or word in self._known
+
     def _closest(self, key: str) -> str:
-        limit = _typo_limit(key)
-        if not limit or key in self._vocabulary or is_known_english_word(key):
+        limit = typo_limit(key)
+        if not limit or not key.isalpha() or self.is_real_word(key):
             return key
-        best: Optional[Tuple[int, str]] = None
-        for length in range(len(key) - limit, len(key) + limit + 1):
-            for word in self._by_length.get(length, ()):
-                if _typo_limit(word) == 0:
-                    continue
-                distance = edit_distance(key, word, limit)
-                if distance <= limit and (best is None or (distance, word) < best):
-                    best = (distance, word)
-        return best[1] if best else key
+        close = [
+            (distance, word)
+            for word, distance, _ in process.extract(
+                key,
+                self._candidates,
+                scorer=DamerauLevenshtein.distance,
+                score_cutoff=limit,
+                limit=None,
+            )
+            if distance <= typo_limit(word)
+        ]
+        if not close:
+            return key
+        # Nearest first; among equals the longer word ("seizre" is "seizure", not "seize").
+        best = min(close, key=lambda item: (item[0], -len(item[1]), item[1]))[1]
+        return self._surface.get(best, best)
 
     def find(self, text: str) -> List[TermMatch]:
-        """Every knowledge term in ``text``: longest first where matches overlap."""
+        """Every term in ``text``, longest first where matches overlap, with negation marked."""
         # Lower-case so "CANT" splits like "cant"; keep offsets valid for the original text.
         lowered = text.lower()
         doc = self._nlp.make_doc(lowered if len(lowered) == len(text) else text)
-        for token, key in zip(doc, token_keys(doc), strict=True):
+        keys = token_keys(doc, self.language)
+        for token, key in zip(doc, keys, strict=True):
             token.norm_ = self._correct(key)
         spans = self._matcher(doc, as_spans=True)
         chosen: List[TermMatch] = []
-        taken: set[int] = set()
+        # Longest first where matches of the same kind overlap; a 911 phrase does not hide an
+        # overlapping 988 phrase ("she hopes she doesn't wake up" is both).
+        taken: Dict[FrozenSet[Tier], set[int]] = {}
         for span in sorted(spans, key=lambda s: (-(s.end - s.start), s.start)):
-            if taken.intersection(range(span.start, span.end)):
-                continue
-            taken.update(range(span.start, span.end))
             label = self._labels[span.label_]
+            kind = taken.setdefault(label.tiers, set())
+            if kind.intersection(range(span.start, span.end)):
+                continue
+            kind.update(range(span.start, span.end))
             chosen.append(
                 TermMatch(
                     entity=label.entity,
@@ -218,11 +298,32 @@ class TermIndex:
                     start=span.start_char,
                     end=span.end_char,
                     text=text[span.start_char : span.end_char],
-                    emergency=label.emergency,
+                    tiers=label.tiers,
+                    negated=is_negated(keys, span.start, self.language)
+                    or self._negated_inside(keys, span.start, span.end, label)
+                    or is_past(keys, span.end, self.language),
+                    language=self.language,
                 )
             )
         return sorted(chosen, key=lambda match: match.start)
 
 
+class BilingualTermIndex:
+    """The English and the Spanish index of one version of the knowledge."""
+
+    def __init__(self, knowledge: KnowledgeBase) -> None:
+        self.by_language = {language: TermIndex(knowledge, language) for language in LANGUAGES}
+
+    def find(self, text: str) -> List[TermMatch]:
+        found: List[TermMatch] = []
+        for index in self.by_language.values():
+            found.extend(index.find(text))
+        return sorted(found, key=lambda match: (match.start, match.language))
+
+
 def emergency_matches(matches: Iterable[TermMatch]) -> List[TermMatch]:
     return [match for match in matches if match.emergency]
+
+
+def first_or_none(matches: Sequence[TermMatch]) -> Optional[TermMatch]:
+    return matches[0] if matches else None

@@ -61,13 +61,16 @@ def pipeline_settings(config_path: Path) -> Dict[str, float]:
 
 
 def training_examples(nlu_dir: Path) -> Tuple[List[str], List[str], List[str]]:
-    """(texts, lemma texts, intents) of every intent example, tokenized as in training."""
+    """(texts, lemma texts, intents) of every intent example, normalised and tokenized as in
+    training."""
     from rasa.shared.nlu.training_data.loading import load_data
 
     from assistant.nlu.lemma_tokenizer import LemmaTokenizer
     from assistant.nlu.linear_classifier import lemma_text
+    from assistant.nlu.text_normalizer import TextNormalizer
 
     data = load_data(str(nlu_dir))
+    TextNormalizer(TextNormalizer.get_default_config()).process_training_data(data)
     tokenizer = LemmaTokenizer(LemmaTokenizer.get_default_config())
     tokenizer.process_training_data(data)
     examples = [m for m in data.intent_examples if m.get("intent") and m.get("text")]

@@ -17,7 +17,8 @@ from typing import Any, Dict, List, Sequence, Tuple
 import yaml
 
 FALLBACK = "nlu_fallback"
-EMERGENCY = "emergency"
+# The tiers that must never be missed: 911 (emergency) and 988 (self-harm).
+NEVER_MISSED = ("emergency", "self_harm")
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,10 @@ def score(
 ) -> Tuple[NluScores, Dict[str, Dict]]:
     n = len(gold)
     macro, report = _macro_f1(gold, final)
-    emergencies = [(t, p) for t, g, p in zip(texts, gold, final, strict=True) if g == EMERGENCY]
-    missed = tuple(t for t, p in emergencies if p != EMERGENCY)
+    emergencies = [
+        (t, g, p) for t, g, p in zip(texts, gold, final, strict=True) if g in NEVER_MISSED
+    ]
+    missed = tuple(t for t, g, p in emergencies if p != g)
     scores = NluScores(
         examples=n,
         accuracy=sum(g == p for g, p in zip(gold, final, strict=True)) / n,

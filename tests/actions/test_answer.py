@@ -8,10 +8,12 @@ from typing import Any, Dict, List
 
 import pytest
 from rasa_sdk import Tracker
+from rasa_sdk.events import ActionExecuted, BotUttered, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswer
 from assistant.knowledge import SMS, WEB, KnowledgeStore
+from tests.conftest import user_event
 
 SUPPORT_LINK = "[1-800-CEDARS-1](tel:+18002332771) (1-800-233-2771)"
 SUPPORT_PHONE = "1-800-CEDARS-1 (1-800-233-2771)"
@@ -87,7 +89,10 @@ async def test_general_entry_per_intent(
     entry_id: str,
 ) -> None:
     events = await answer(store, dispatcher, make_tracker(intent, "some question"), domain)
-    assert events == []
+    # Answers to a topic question become the topic that follow-ups resolve against
+    # ("what can you do" is not a topic).
+    is_topic = intent.startswith("ask_") and intent != "ask_capabilities"
+    assert events == ([SlotSet("topic", entry_id)] if is_topic else [])
     message = only_message(dispatcher)
     assert message["kb_entry"] == entry_id
     entry = store.current().get(entry_id)
@@ -334,3 +339,230 @@ async def test_edited_knowledge_changes_the_answer_without_restart(
     assert edited["kb_entry"] == "infusion.rooms.recliner"
     assert "**20 new recliner chairs**" in edited["text"]
     assert "16 cozy recliner chairs" not in edited["text"]
+
+
+# --- follow-ups against the topic -------------------------------------------------------------
+
+
+def slot_events(events: List[Dict[str, Any]]) -> Dict[str, Any]:
+    return {event["name"]: event["value"] for event in events if event["event"] == "slot"}
+
+
+@pytest.mark.parametrize(
+    ("topic", "entity", "value", "entry_id"),
+    [
+        ("side_effects.overview", "side_effect", "diarrhea", "side_effects.diarrhea"),
+        ("side_effects.rash", "side_effect", "diarrhea", "side_effects.diarrhea"),
+        ("treatment.forms", "treatment_form", "pill", "treatment.forms.pill"),
+        ("treatment.forms.iv", "treatment_form", "pill", "treatment.forms.pill"),
+        ("infusion.rooms", "amenity", "recliner", "infusion.rooms.recliner"),
+        # A term the topic does not cover is looked up in every topic.
+        ("infusion.hours", "side_effect", "diarrhea", "side_effects.diarrhea"),
+        (None, "side_effect", "diarrhea", "side_effects.diarrhea"),
+    ],
+)
+async def test_follow_up_naming_a_term(
+    store: KnowledgeStore,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Any,
+    domain: Dict[str, Any],
+    topic: Any,
+    entity: str,
+    value: str,
+    entry_id: str,
+) -> None:
+    tracker = make_tracker(
+        "follow_up",
+        f"what about {value}",
+        [{"entity": entity, "value": value, "start": 11}],
+        slots={"topic": topic},
+    )
+    events = await answer(store, dispatcher, tracker, domain)
+    message = only_message(dispatcher)
+    assert message["kb_entry"] == entry_id
+    assert "fallback" not in message
+    assert slot_events(events) == {"topic": entry_id}
+
+
+async def test_follow_up_without_a_term_answers_the_topic_again(
+    store: KnowledgeStore,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Any,
+    domain: Dict[str, Any],
+) -> None:
+    tracker = make_tracker("follow_up", "how many?", slots={"topic": "infusion.rooms.private_room"})
+    events = await answer(store, dispatcher, tracker, domain)
+    message = only_message(dispatcher)
+    assert message["kb_entry"] == "infusion.rooms.private_room"
+    assert message["text"] == store.current().render("infusion.rooms.private_room", WEB).text
+    assert slot_events(events) == {"topic": "infusion.rooms.private_room"}
+
+
+@pytest.mark.parametrize("topic", [None, "no.such_entry"])
+async def test_follow_up_without_topic_or_term_falls_back(
+    store: KnowledgeStore,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Any,
+    domain: Dict[str, Any],
+    topic: Any,
+) -> None:
+    tracker = make_tracker("follow_up", "and?", slots={"topic": topic})
+    events = await answer(store, dispatcher, tracker, domain)
+    assert events == []
+    message = only_message(dispatcher)
+    assert message["kb_entry"] == "conversation.fallback"
+    assert message["fallback"] is True
+
+
+async def test_topic_is_set_after_a_topic_answer(
+    store: KnowledgeStore,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Any,
+    domain: Dict[str, Any],
+) -> None:
+    tracker = make_tracker(
+        "ask_side_effects", "rash?", [{"entity": "side_effect", "value": "rash", "start": 0}]
+    )
+    events = await answer(store, dispatcher, tracker, domain)
+    assert events == [SlotSet("topic", "side_effects.rash")]
+
+
+@pytest.mark.parametrize("intent", ["greet", "thank", "goodbye", "deny", "bot_challenge"])
+async def test_small_talk_keeps_the_topic(
+    store: KnowledgeStore,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Any,
+    domain: Dict[str, Any],
+    intent: str,
+) -> None:
+    tracker = make_tracker(intent, "hi", slots={"topic": "side_effects.overview"})
+    events = await answer(store, dispatcher, tracker, domain)
+    assert events == []
+
+
+# --- "no"/"stop" statements -------------------------------------------------------------------
+
+
+def statement_tracker(
+    intent: str,
+    text: str,
+    ranking: List[Dict[str, Any]],
+    statement: bool = True,
+    history: List[Dict[str, Any]] | None = None,
+    active_loop: str | None = None,
+) -> Tracker:
+    latest = user_event(intent, text)
+    parse_data = latest["parse_data"]
+    parse_data["intent_ranking"] = ranking
+    if statement:
+        parse_data["statement"] = True
+    return Tracker(
+        sender_id="test-conversation",
+        slots={},
+        latest_message=parse_data,
+        events=[*(history or []), latest],
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name="action_listen",
+    )
+
+
+HOURS_RANKING = [
+    {"name": "deny", "confidence": 0.6},
+    {"name": "ask_infusion_hours", "confidence": 0.35},
+]
+
+
+def bot_offer(payloads: List[str]) -> List[Dict[str, Any]]:
+    buttons = [{"title": payload, "payload": payload} for payload in payloads]
+    return [
+        user_event("request_human", "a person please"),
+        ActionExecuted("action_handoff"),
+        BotUttered("Would you like a callback?", data={"buttons": buttons}),
+        ActionExecuted("action_listen"),
+    ]
+
+
+async def test_statement_deny_is_answered_as_its_best_alternative(
+    store: KnowledgeStore, dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    tracker = statement_tracker("deny", "no one told me when you are open", HOURS_RANKING)
+    events = await answer(store, dispatcher, tracker, domain)
+    assert only_message(dispatcher)["kb_entry"] == "infusion.hours"
+    assert events == [SlotSet("topic", "infusion.hours")]
+
+
+@pytest.mark.parametrize("intent", ["deny", "cancel"])
+@pytest.mark.parametrize(
+    "ranking",
+    [
+        [{"name": "deny", "confidence": 0.9}, {"name": "cancel", "confidence": 0.05}],
+        # Below the fallback threshold: not sure enough.
+        [{"name": "deny", "confidence": 0.75}, {"name": "ask_infusion_hours", "confidence": 0.2}],
+        [],
+    ],
+)
+async def test_statement_without_an_alternative_falls_back(
+    store: KnowledgeStore,
+    dispatcher: CollectingDispatcher,
+    domain: Dict[str, Any],
+    intent: str,
+    ranking: List[Dict[str, Any]],
+) -> None:
+    tracker = statement_tracker(intent, "I can't stop thinking about it", ranking)
+    events = await answer(store, dispatcher, tracker, domain)
+    assert events == []
+    message = only_message(dispatcher)
+    assert message["kb_entry"] == "conversation.fallback"
+    assert message["fallback"] is True
+
+
+async def test_statement_deny_answering_a_deny_button_stays_a_deny(
+    store: KnowledgeStore, dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    history = bot_offer(["/request_callback", "/deny"])
+    tracker = statement_tracker("deny", "no I don't need that now", HOURS_RANKING, history=history)
+    events = await answer(store, dispatcher, tracker, domain)
+    assert only_message(dispatcher)["kb_entry"] == "conversation.deny"
+    assert events == []
+
+
+async def test_statement_deny_after_an_offer_without_a_deny_button_is_a_statement(
+    store: KnowledgeStore, dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    history = bot_offer(["/ask_infusion_hours"])
+    tracker = statement_tracker("deny", "no one said the hours", HOURS_RANKING, history=history)
+    await answer(store, dispatcher, tracker, domain)
+    assert only_message(dispatcher)["kb_entry"] == "infusion.hours"
+
+
+async def test_statement_deny_inside_a_form_stays_a_deny(
+    store: KnowledgeStore, dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    tracker = statement_tracker(
+        "deny", "no I don't want that", HOURS_RANKING, active_loop="callback_form"
+    )
+    await answer(store, dispatcher, tracker, domain)
+    assert only_message(dispatcher)["kb_entry"] == "conversation.deny"
+
+
+async def test_plain_deny_is_a_deny(
+    store: KnowledgeStore, dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    tracker = statement_tracker("deny", "no", HOURS_RANKING, statement=False)
+    events = await answer(store, dispatcher, tracker, domain)
+    assert only_message(dispatcher)["kb_entry"] == "conversation.deny"
+    assert events == []
+
+
+async def test_spanish_fallback_from_action_answer(
+    store: KnowledgeStore, dispatcher: CollectingDispatcher, domain: Dict[str, Any]
+) -> None:
+    tracker = statement_tracker("cancel", "no puedo dormir por la noche", [])
+    tracker.latest_message["language"] = "es"
+    await answer(store, dispatcher, tracker, domain)
+    message = only_message(dispatcher)
+    assert message["kb_entry"] == "conversation.fallback"
+    assert message["language"] == "es"
+    assert "988" in message["text"] and "AYUDA" in message["text"]

@@ -9,7 +9,7 @@ from rasa_sdk.events import ActionExecuted, BotUttered, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.fallback import ActionFallback, misunderstandings_in_a_row
-from assistant.knowledge import KnowledgeStore
+from assistant.knowledge import SMS, WEB, KnowledgeStore
 from tests.conftest import FakeClock, user_event
 
 SUPPORT_LINK = "[1-800-CEDARS-1](tel:+18002332771) (1-800-233-2771)"
@@ -187,7 +187,9 @@ async def test_second_misunderstanding_in_a_row_hands_off(
         "support.callback_offer",
     ]
     apology, line = dispatcher.messages[0], dispatcher.messages[1]
-    assert apology["text"] == "I'm sorry I'm not understanding. A person can help you better."
+    assert apology["text"].startswith(
+        "I'm sorry I'm not understanding. A person can help you better."
+    )
     assert line["handoff"] is True
     assert SUPPORT_LINK in line["text"]
 
@@ -259,3 +261,134 @@ def test_misses_of_an_earlier_session_do_not_count() -> None:
         user_event("nlu_fallback"),
     ]
     assert misunderstandings_in_a_row(events) == 1
+
+
+# --- Spanish ----------------------------------------------------------------------------------
+
+
+def spanish(tracker: Any) -> Any:
+    tracker.latest_message["language"] = "es"
+    return tracker
+
+
+@pytest.mark.parametrize(
+    ("intent", "entry_id"),
+    [("nlu_fallback", "conversation.fallback"), ("out_of_scope", "conversation.out_of_scope")],
+)
+@pytest.mark.parametrize("channel", ["rest", "sms"])
+async def test_spanish_fallback_gives_911_and_988_in_spanish(
+    store: KnowledgeStore,
+    clock: FakeClock,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Any,
+    domain: Dict[str, Any],
+    intent: str,
+    entry_id: str,
+    channel: str,
+) -> None:
+    tracker = spanish(make_tracker(intent, "necesito saber algo", channel=channel))
+    events = await ActionFallback(store=store, clock=clock).run(dispatcher, tracker, domain)
+    assert events == []
+    [message] = dispatcher.messages
+    assert message["kb_entry"] == entry_id
+    assert message["fallback"] is True
+    assert message["language"] == "es"
+    text = message["text"]
+    kind = SMS if channel == "sms" else WEB
+    assert text == store.current().render(entry_id, kind, None, "es").text
+    assert "988" in text and "AYUDA" in text and "911" in text
+    assert "Sorry" not in text
+
+
+async def test_english_fallback_has_no_language_flag(
+    store: KnowledgeStore,
+    clock: FakeClock,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Any,
+    domain: Dict[str, Any],
+) -> None:
+    await fallback(store, clock, dispatcher, make_tracker, domain)
+    assert "language" not in dispatcher.messages[0]
+
+
+async def test_spanish_second_miss_apologises_then_hands_off(
+    store: KnowledgeStore,
+    clock: FakeClock,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Any,
+    domain: Dict[str, Any],
+) -> None:
+    tracker = spanish(make_tracker("nlu_fallback", "no entiendo nada", history=miss()))
+    await ActionFallback(store=store, clock=clock).run(dispatcher, tracker, domain)
+    assert entry_ids(dispatcher)[0] == "conversation.fallback_handoff"
+
+
+# --- a knowledge term in a message not understood ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("topic", "entity", "value", "entry_id"),
+    [
+        ("side_effects.overview", "side_effect", "diarrhea", "side_effects.diarrhea"),
+        ("treatment.forms", "treatment_form", "pill", "treatment.forms.pill"),
+        ("infusion.hours", "side_effect", "rash", "side_effects.rash"),
+        (None, "amenity", "recliner", "infusion.rooms.recliner"),
+    ],
+)
+async def test_nlu_fallback_naming_a_term_is_answered_from_the_topic(
+    store: KnowledgeStore,
+    clock: FakeClock,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Any,
+    domain: Dict[str, Any],
+    topic: Any,
+    entity: str,
+    value: str,
+    entry_id: str,
+) -> None:
+    tracker = make_tracker(
+        "nlu_fallback",
+        f"hmm {value} then",
+        [{"entity": entity, "value": value, "start": 4}],
+        slots={"topic": topic},
+        # Even after a miss: the term is understood, so no handoff.
+        history=miss(),
+    )
+    events = await ActionFallback(store=store, clock=clock).run(dispatcher, tracker, domain)
+    [message] = dispatcher.messages
+    assert message["kb_entry"] == entry_id
+    assert "fallback" not in message
+    assert events == [SlotSet("topic", entry_id)]
+
+
+async def test_nlu_fallback_with_an_unknown_term_and_no_topic_falls_back(
+    store: KnowledgeStore,
+    clock: FakeClock,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Any,
+    domain: Dict[str, Any],
+) -> None:
+    tracker = make_tracker(
+        "nlu_fallback", "hair loss", [{"entity": "side_effect", "value": "hair_loss", "start": 0}]
+    )
+    events = await ActionFallback(store=store, clock=clock).run(dispatcher, tracker, domain)
+    assert events == []
+    assert entry_ids(dispatcher) == ["conversation.fallback"]
+    assert dispatcher.messages[0]["fallback"] is True
+
+
+async def test_out_of_scope_naming_a_term_is_still_out_of_scope(
+    store: KnowledgeStore,
+    clock: FakeClock,
+    dispatcher: CollectingDispatcher,
+    make_tracker: Any,
+    domain: Dict[str, Any],
+) -> None:
+    tracker = make_tracker(
+        "out_of_scope",
+        "rash cream recipes",
+        [{"entity": "side_effect", "value": "rash", "start": 0}],
+        slots={"topic": "side_effects.overview"},
+    )
+    await ActionFallback(store=store, clock=clock).run(dispatcher, tracker, domain)
+    assert entry_ids(dispatcher) == ["conversation.out_of_scope"]

@@ -106,6 +106,8 @@ async def test_closed_line_says_when_it_opens(
     assert first["handoff"] is True
     assert f"It opens again **{next_open}** Pacific time." in first["text"]
     assert SUPPORT_LINK in first["text"]
+    # Not only "closed": the closed-line message itself says the nurses answer at any hour.
+    assert "oncology nurses are always reachable by phone, at any hour" in first["text"]
 
 
 @pytest.mark.parametrize(

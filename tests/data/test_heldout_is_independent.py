@@ -1,4 +1,5 @@
-"""The held-out NLU set is never trained on: no training example equals or nearly equals one."""
+"""The held-out sets are never trained on: no training example equals or nearly equals one of
+the held-out NLU set or of the safety corpus's held-out part."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import difflib
 import re
 from pathlib import Path
 
+import pytest
+
 from assistant.ops.evaluate_nlu import read_examples
+from assistant.ops.evaluate_safety import read_corpus
 
 ROOT = Path(__file__).resolve().parents[2]
 SIMILARITY_LIMIT = 0.9
@@ -16,14 +20,15 @@ def _normalize(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9 ]", "", text.lower())).strip()
 
 
-def test_no_training_example_is_a_copy_of_a_heldout_one() -> None:
-    heldout = [_normalize(t) for t, _ in read_examples(ROOT / "tests" / "nlu" / "heldout.yml")]
-    training = [
+def _training() -> list[str]:
+    return [
         _normalize(t)
         for path in sorted((ROOT / "data" / "nlu").glob("*.yml"))
         for t, _ in read_examples(path)
     ]
-    assert len(heldout) >= 5 * 29 and len(training) > 1000
+
+
+def _close_pairs(training: list[str], heldout: list[str]) -> list[tuple[str, str]]:
     close = []
     for text in training:
         for held in heldout:
@@ -34,7 +39,40 @@ def test_no_training_example_is_a_copy_of_a_heldout_one() -> None:
                 and matcher.ratio() >= SIMILARITY_LIMIT
             ):
                 close.append((text, held))
-    assert close == []
+    return close
+
+
+def test_no_training_example_is_a_copy_of_a_heldout_one() -> None:
+    heldout = [_normalize(t) for t, _ in read_examples(ROOT / "tests" / "nlu" / "heldout.yml")]
+    training = _training()
+    assert len(heldout) >= 5 * 29 and len(training) > 1000
+    assert _close_pairs(training, heldout) == []
+
+
+@pytest.mark.parametrize(("name", "least"), [("heldout.yml", 200), ("fresh.yml", 100)])
+def test_no_training_example_is_a_copy_of_a_safety_corpus_one(name: str, least: int) -> None:
+    """Both safety sets: the held-out part that the gates score, and the fresh set written
+    after the matcher was built (docs/triage.md)."""
+    corpus = read_corpus(ROOT / "tests" / "safety" / name)
+    heldout = [_normalize(message.text) for message in corpus]
+    assert len(heldout) >= least
+    assert _close_pairs(_training(), heldout) == []
+
+
+def test_the_safety_corpus_has_at_least_400_messages_split_train_and_heldout() -> None:
+    """The training part is the triage intents' phrasings in data/nlu; the held-out part is
+    tests/safety/heldout.yml."""
+    tiers = {"emergency", "self_harm", "urgent_symptom", "symptom_report"}
+    train = [
+        t
+        for path in sorted((ROOT / "data" / "nlu").glob("*.yml"))
+        for t, intent in read_examples(path)
+        if intent in tiers
+    ]
+    heldout = read_corpus(ROOT / "tests" / "safety" / "heldout.yml")
+    assert len(train) + len(heldout) >= 400
+    assert {m.tier for m in heldout} >= tiers | {"overdose", "none"}
+    assert {m.lang for m in heldout} == {"en", "es"}
 
 
 def test_heldout_covers_every_intent_with_five_phrasings() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime, timedelta
 
 from sanic import Blueprint, HTTPResponse, Request
@@ -27,6 +28,7 @@ async def show(request: Request) -> HTTPResponse:
         first, last = last, first
     first = max(first, last - timedelta(days=MAX_DAYS - 1))
     figures = await app.ctx.db.run(dashboard, first, last, app.ctx.tz)
+    signoff = await asyncio.to_thread(app.ctx.knowledge.state)
     return render(
         request,
         "dashboard.html",
@@ -34,4 +36,5 @@ async def show(request: Request) -> HTTPResponse:
         per_day=column_chart(figures.per_day),
         intents_chart=bar_chart(figures.top_intents),
         problems=filters.problems,
+        signoff=signoff,
     )

@@ -1,11 +1,12 @@
-"""Deterministic term and emergency matching over the knowledge synonyms."""
+"""Deterministic term and red-flag matching over the knowledge synonyms, per language."""
 
 from __future__ import annotations
 
 import pytest
 
 from assistant.knowledge import KnowledgeBase
-from assistant.nlu.terms import TermIndex, edit_distance, lemma_key
+from assistant.nlu.terms import BilingualTermIndex, TermIndex, lemma_key
+from assistant.triage.tiers import Tier
 
 
 @pytest.fixture
@@ -58,7 +59,71 @@ def test_medical_emergencies_are_caught(index: TermIndex, text: str) -> None:
 @pytest.mark.parametrize("text", SELF_HARM)
 def test_self_harm_is_caught_as_self_harm(index: TermIndex, text: str) -> None:
     matches = [m for m in index.find(text) if m.emergency]
-    assert [(m.entity, m.value) for m in matches] == [("emergency", "self_harm")]
+    assert [(m.entry_id, m.tiers) for m in matches] == [
+        ("safety.self_harm", frozenset({Tier.SELF_HARM}))
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "negated"),
+    [
+        ("no chest pain, just a question about parking", True),
+        ("I don't have chest pain", True),
+        ("he has no fever or chills", True),
+        ("no fever but my chest hurts", False),
+        ("I'm not sure if it's chest pain", False),
+        ("I can't stop coughing", False),
+        ("he is not breathing", False),
+    ],
+)
+def test_negation_in_the_same_clause_is_marked(index: TermIndex, text: str, negated: bool):
+    triage = [m for m in index.find(text) if m.tiers]
+    assert triage, text
+    assert triage[-1].negated is negated
+
+
+def test_negated_phrases_are_not_emergencies(index: TermIndex) -> None:
+    assert [
+        m.text for m in index.find("no chest pain and no trouble breathing") if m.emergency
+    ] == []
+
+
+@pytest.mark.parametrize("word", ["never", "weakness", "fevers", "river", "wheezing"])
+def test_a_real_word_is_never_rewritten(index: TermIndex, word: str) -> None:
+    assert index._correct(word) == word
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [("diarrrea", "diarrhea"), ("pian", "pain"), ("seizre", "seizure"), ("vomitting", "vomiting")],
+)
+def test_an_unknown_word_is_read_as_the_closest_pattern_word(
+    index: TermIndex, typo: str, meant: str
+) -> None:
+    assert index._correct(typo) == lemma_key(meant)
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [
+        ("no puedo respirar", "safety.emergency"),
+        ("me duele mucho el pecho", "safety.emergency"),
+        ("ya no quiero vivir", "safety.self_harm"),
+        ("mi esposo tiene fiebre", "urgent.fever"),
+    ],
+)
+def test_spanish_phrases_are_found_by_the_spanish_index(
+    knowledge: KnowledgeBase, text: str, entry_id: str
+) -> None:
+    found = BilingualTermIndex(knowledge).find(text)
+    assert [(m.entry_id, m.language) for m in found if m.tiers] == [(entry_id, "es")]
+
+
+@pytest.mark.parametrize(
+    "text", ["what is immunotherapy", "when does the infusion center open", "never mind"]
+)
+def test_english_questions_match_nothing_in_spanish(knowledge: KnowledgeBase, text: str):
+    assert BilingualTermIndex(knowledge).by_language["es"].find(text) == []
 
 
 @pytest.mark.parametrize("text", NOT_EMERGENCIES)
@@ -99,14 +164,6 @@ def test_new_synonym_in_knowledge_is_matched(knowledge: KnowledgeBase) -> None:
 def test_long_input_is_handled(index: TermIndex) -> None:
     assert index.find("x" * 10_000) == []
     assert index.find("can't breathe " * 500)
-
-
-@pytest.mark.parametrize(
-    ("a", "b", "distance"),
-    [("seizure", "seizre", 1), ("pain", "pian", 1), ("breathe", "breathe", 0), ("abc", "xyz", 3)],
-)
-def test_edit_distance(a: str, b: str, distance: int) -> None:
-    assert edit_distance(a, b, limit=3) == distance
 
 
 def test_lemma_key_spells_out_contractions() -> None:

@@ -69,3 +69,33 @@ def test_other_messages_are_not_keywords(body: str) -> None:
 @pytest.mark.parametrize("body", ["", "   ", "!!!", "?"])
 def test_empty_or_punctuation_only_is_not_a_keyword(body: str) -> None:
     assert keyword_of(body) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "keyword"),
+    [
+        ("\uff33\uff34\uff2f\uff30", Keyword.STOP),  # fullwidth
+        ("\uff53\uff54\uff4f\uff50\uff01", Keyword.STOP),
+        ("STOP\u200b", Keyword.STOP),  # zero-width space
+        ("S\u200bTOP", Keyword.STOP),
+        ("st\u200dop", Keyword.STOP),  # zero-width joiner
+        ("\ufeffstop", Keyword.STOP),  # byte order mark
+        ("sto\u00adp", Keyword.STOP),  # soft hyphen
+        ("\u200estop\u200f", Keyword.STOP),  # bidi marks
+        ("stop\u00a0", Keyword.STOP),  # no-break space
+        ("\u3000Stop\r\n", Keyword.STOP),
+        ("\u201cstop\u201d", Keyword.STOP),
+        ("\uff28\uff25\uff2c\uff30", Keyword.HELP),
+        ("Y\u2060es", Keyword.START),  # word joiner
+    ],
+)
+def test_unicode_variants_of_a_keyword_are_the_keyword(body: str, keyword: Keyword) -> None:
+    assert keyword_of(body) is keyword
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["stopp", "stoppp", "STOPPP", "yesss", "helppp", "st\u00a0op", "stop\u2028now", "st\nop"],
+)
+def test_letter_runs_and_inner_spaces_are_not_keywords(body: str) -> None:
+    assert keyword_of(body) is None
