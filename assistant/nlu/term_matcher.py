@@ -95,7 +95,11 @@ class KnowledgeTermMatcher(GraphComponent, EntityExtractorMixin):
     ) -> KnowledgeTermMatcher:
         directory = config.get(KNOWLEDGE_DIR_KEY)
         path = Path(directory) if directory else knowledge_dir_from_env()
-        return cls(config, KnowledgeStore(path))
+        matcher = cls(config, KnowledgeStore(path))
+        # Build the indexes (and read the word lists) now, while the model loads, not on the
+        # first patient's message.
+        matcher._current_index()
+        return matcher
 
     def _current_index(self) -> BilingualTermIndex:
         knowledge = self._store.current()

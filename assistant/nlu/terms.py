@@ -26,6 +26,7 @@ from spacy.tokens import Doc
 
 from assistant.knowledge.base import EN, ES, KnowledgeBase
 from assistant.knowledge.models import Entry
+from assistant.triage.lemmas import lemmas_for
 from assistant.triage.negation import (
     CLAUSE_BREAKS,
     NEGATION_CUES,
@@ -114,23 +115,26 @@ def blank_english() -> Language:
     return blank_pipeline(EN)
 
 
-@lru_cache(maxsize=2)
-def _lemma_table(language: str) -> Table:
-    """spacy-lookups-data's lemma table (keys are hashed; look up by string)."""
-    return load_lookups(language, ["lemma_lookup"]).get_table("lemma_lookup")
+@lru_cache(maxsize=1)
+def _english_lemmas() -> Table:
+    """spacy-lookups-data's English lemma table (keys are hashed; look up by string). The
+    classifier's tokenizer needs all of it; Spanish keeps only what its phrases need
+    (``assistant.triage.lemmas``)."""
+    return load_lookups(EN, ["lemma_lookup"]).get_table("lemma_lookup")
 
 
-def lemma_key(word: str, language: str = EN) -> str:
-    """Matching key of one token: its lower-cased lemma, contraction pieces spelled out."""
+def lemma_key(word: str) -> str:
+    """English matching key of one token: its lower-cased lemma, contraction pieces spelled
+    out."""
     lower = word.lower()
-    if language == EN and lower in _CONTRACTION_PIECES:
+    if lower in _CONTRACTION_PIECES:
         return _CONTRACTION_PIECES[lower]
-    return str(_lemma_table(language).get(lower, lower)).lower()
+    return str(_english_lemmas().get(lower, lower)).lower()
 
 
-def token_keys(doc: Doc, language: str = EN) -> List[str]:
-    """One matching key per token of ``doc``."""
-    return [lemma_key(token.text, language) for token in doc]
+def token_keys(doc: Doc) -> List[str]:
+    """One English matching key per token of ``doc``."""
+    return [lemma_key(token.text) for token in doc]
 
 
 MAX_REMEMBERED_CORRECTIONS = 20_000
@@ -175,8 +179,15 @@ class TermIndex:
         # of the form ("vomitting") is corrected too.
         surface: Dict[str, str] = {}
         function_words = _FUNCTION_WORDS[language]
+        phrases_of = {
+            entry.id: entry.synonyms if language == EN else (entry.es.synonyms if entry.es else [])
+            for entry in knowledge.entries
+        }
+        self._spanish: Dict[str, str] = (
+            lemmas_for(language, self._phrase_words(phrases_of.values())) if language == ES else {}
+        )
         for entry in knowledge.entries:
-            phrases = entry.synonyms if language == EN else (entry.es.synonyms if entry.es else [])
+            phrases = phrases_of[entry.id]
             if not phrases:
                 continue
             label = _label_for(entry)
@@ -184,10 +195,10 @@ class TermIndex:
             label_keys: set[str] = set()
             for phrase in phrases:
                 doc = self._nlp.make_doc(phrase)
-                for token, key in zip(doc, token_keys(doc, language), strict=True):
+                for token, key in zip(doc, self.keys(doc), strict=True):
                     if token.lower_ != key and token.lower_.isalpha():
                         surface[token.lower_] = key
-                keys = [k for k in token_keys(doc, language) if k.strip()]
+                keys = [k for k in self.keys(doc) if k.strip()]
                 if label.tiers:
                     keys = [key for key in keys if key not in function_words] or keys
                 if not keys:
@@ -207,6 +218,20 @@ class TermIndex:
         self._candidates = sorted(
             word for word in self._vocabulary | set(surface) if typo_limit(word)
         )
+
+    def _phrase_words(self, phrase_lists: Iterable[Sequence[str]]) -> FrozenSet[str]:
+        return frozenset(
+            token.lower_
+            for phrases in phrase_lists
+            for phrase in phrases
+            for token in self._nlp.make_doc(phrase)
+        )
+
+    def keys(self, doc: Doc) -> List[str]:
+        """One matching key per token: its lemma in this index's language."""
+        if self.language == EN:
+            return token_keys(doc)
+        return [self._spanish.get(token.lower_, token.lower_) for token in doc]
 
     @staticmethod
     def _pattern(keys: Sequence[str], gap: int, breaks: FrozenSet[str]) -> List[Dict[str, object]]:
@@ -276,7 +301,7 @@ class TermIndex:
         # Lower-case so "CANT" splits like "cant"; keep offsets valid for the original text.
         lowered = text.lower()
         doc = self._nlp.make_doc(lowered if len(lowered) == len(text) else text)
-        keys = token_keys(doc, self.language)
+        keys = self.keys(doc)
         for token, key in zip(doc, keys, strict=True):
             token.norm_ = self._correct(key)
         spans = self._matcher(doc, as_spans=True)

@@ -87,5 +87,5 @@ def test_spanish_cue_does_not_negate_in_english() -> None:
     ],
 )
 def test_with_real_lemma_keys(text: str, phrase: str, expected: bool) -> None:
-    keys = token_keys(blank_pipeline("en").make_doc(text.lower()), "en")
+    keys = token_keys(blank_pipeline("en").make_doc(text.lower()))
     assert is_negated(keys, keys.index(phrase), "en") is expected
