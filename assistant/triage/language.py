@@ -58,36 +58,50 @@ _SPANISH_FOLDED = frozenset(_fold(word) for word in _SPANISH_WORDS)
 MIN_VOCABULARY_WORD = 4
 
 
-def _scores(text: str) -> Tuple[int, int, int]:
-    """(Spanish evidence, English evidence, number of words)."""
+def _scores(text: str) -> Tuple[int, int, int, int, int]:
+    """(Spanish evidence, English evidence, the same two without the words both lists share,
+    number of words). Shared words ("no", "a", "me") count for both in the evidence only."""
     lowered = text.lower()
     words = _WORD.findall(lowered)
-    spanish = english = 0
+    spanish = english = own_spanish = own_english = 0
     for word in words:
         listed_es = word in _SPANISH_WORDS or _fold(word) in _SPANISH_FOLDED
         listed_en = word in _ENGLISH_WORDS
-        # Words both lists share ("me", "no", "a") count for both.
-        spanish += listed_es
-        english += listed_en
-        if listed_es or listed_en or len(word) < MIN_VOCABULARY_WORD:
+        if listed_es or listed_en:
+            spanish += listed_es
+            english += listed_en
+            own_spanish += listed_es and not listed_en
+            own_english += listed_en and not listed_es
+            continue
+        if len(word) < MIN_VOCABULARY_WORD:
             continue
         in_es = word in known_words("es")
         in_en = word in known_words("en")
-        spanish += in_es and not in_en
-        english += in_en and not in_es
-    spanish += 2 * len(_SPANISH_MARKS.findall(lowered))  # marks only for Spanish
-    return spanish, english, len(words)
+        only_es = in_es and not in_en
+        only_en = in_en and not in_es
+        spanish += only_es
+        english += only_en
+        own_spanish += only_es
+        own_english += only_en
+    marks = 2 * len(_SPANISH_MARKS.findall(lowered))  # marks only for Spanish
+    return spanish + marks, english, own_spanish + marks, own_english, len(words)
+
+
+MIXED_LEAST = 2
+MIXED_SHARE = 0.3
 
 
 def is_mixed(text: str) -> bool:
-    """Clear words of both languages in one message."""
-    spanish, english, count = _scores(text)
-    return count >= 3 and spanish >= 2 and english >= 2
+    """Clear words of both languages in one message (shared words aside): at least two of
+    each, and the smaller side at least a third of the larger."""
+    _, _, spanish, english, _ = _scores(text)
+    low, high = sorted((spanish, english))
+    return low >= MIXED_LEAST and low >= MIXED_SHARE * high
 
 
 def guess_language(text: str) -> Optional[str]:
     """``"es"``, ``"en"``, or None when the message says too little to tell."""
-    spanish, english, count = _scores(text)
+    spanish, english, _, _, count = _scores(text)
     if count < 2:
         return None
     if spanish > english:

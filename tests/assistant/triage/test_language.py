@@ -6,7 +6,7 @@ from typing import Optional
 
 import pytest
 
-from assistant.triage.language import EN, ES, guess_language
+from assistant.triage.language import EN, ES, guess_language, is_mixed
 
 
 @pytest.mark.parametrize(
@@ -76,3 +76,19 @@ def test_ties_and_marks(text: str, expected: Optional[str]) -> None:
 
 def test_repeated_no_stays_undecided() -> None:
     assert guess_language("no, no") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "mixed"),
+    [
+        ("my mom tiene un rash con ampollas all over her arms", True),
+        ("can my hija stay with me en el cuarto privado during the infusion", True),
+        ("I have a fever of 101F since my infusion yesterday", False),
+        ("i have a rash after my infusion is that normal", False),
+        ("no, i dont have a fever and no cough", False),
+        ("me duele mucho el pecho", False),
+    ],
+)
+def test_mixed_needs_clear_words_of_both_languages(text: str, mixed: bool) -> None:
+    """Shared words ("no", "a", "infusion") make no message mixed."""
+    assert is_mixed(text) is mixed
