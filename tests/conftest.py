@@ -86,36 +86,41 @@ def user_event(
     }
 
 
+def build_tracker(
+    intent: str = "greet",
+    text: str = "",
+    entities: Optional[List[Dict[str, Any]]] = None,
+    channel: str = "rest",
+    slots: Optional[Dict[str, Any]] = None,
+    active_loop: Optional[str] = None,
+    history: Optional[List[Dict[str, Any]]] = None,
+    parse_extras: Optional[Dict[str, Any]] = None,
+) -> Tracker:
+    """A tracker whose latest message has the given intent, entities and channel;
+    ``parse_extras`` adds what the NLU puts beside them (``triage``, ``language``,
+    ``intent_ranking``, ``statement``)."""
+    latest = user_event(intent, text, entities, channel)
+    latest["parse_data"].update(parse_extras or {})
+    events = [*(history or []), latest]
+    return Tracker(
+        sender_id="test-conversation",
+        slots=dict(slots or {}),
+        latest_message=latest["parse_data"],
+        events=events,
+        paused=False,
+        followup_action=None,
+        active_loop={"name": active_loop} if active_loop else {},
+        latest_action_name="action_listen",
+    )
+
+
 MakeTracker = Callable[..., Tracker]
 
 
 @pytest.fixture
 def make_tracker() -> MakeTracker:
     """Build a tracker whose latest message has the given intent, entities and channel."""
-
-    def build(
-        intent: str = "greet",
-        text: str = "",
-        entities: Optional[List[Dict[str, Any]]] = None,
-        channel: str = "rest",
-        slots: Optional[Dict[str, Any]] = None,
-        active_loop: Optional[str] = None,
-        history: Optional[List[Dict[str, Any]]] = None,
-    ) -> Tracker:
-        latest = user_event(intent, text, entities, channel)
-        events = [*(history or []), latest]
-        return Tracker(
-            sender_id="test-conversation",
-            slots=dict(slots or {}),
-            latest_message=latest["parse_data"],
-            events=events,
-            paused=False,
-            followup_action=None,
-            active_loop={"name": active_loop} if active_loop else {},
-            latest_action_name="action_listen",
-        )
-
-    return build
+    return build_tracker
 
 
 @pytest.fixture(scope="session")

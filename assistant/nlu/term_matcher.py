@@ -78,7 +78,7 @@ class KnowledgeTermMatcher(GraphComponent, EntityExtractorMixin):
         defaults = TriageSettings()
         floors = dict(defaults.classifier_floors)
         floors.update({Tier(k): float(v) for k, v in (config.get(FLOORS_KEY) or {}).items()})
-        self._fallback_threshold = float(config.get(FALLBACK_THRESHOLD_KEY) or 0.3)
+        self._threshold = float(config.get(FALLBACK_THRESHOLD_KEY) or 0.3)
         negated_floor = config.get(NEGATED_FLOOR_KEY)
         self._settings = TriageSettings(
             classifier_floors=floors,
@@ -135,16 +135,17 @@ class KnowledgeTermMatcher(GraphComponent, EntityExtractorMixin):
     def _demote(self, message: Message) -> str:
         """A tier intent the triage did not raise (too unsure, or its phrases negated) gives
         way to the best ordinary intent, or to the fallback below its threshold."""
-        ranking = message.get(INTENT_RANKING_KEY) or []
-        for item in ranking:
-            name = item.get(INTENT_NAME_KEY)
-            if name in TIER_INTENTS or name == NLU_FALLBACK:
-                continue
-            if float(item.get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= self._fallback_threshold:
-                chosen = dict(item)
-                break
-            chosen = {INTENT_NAME_KEY: NLU_FALLBACK, PREDICTED_CONFIDENCE_KEY: 1.0}
-            break
+        ordinary = next(
+            (
+                item
+                for item in message.get(INTENT_RANKING_KEY) or []
+                if item.get(INTENT_NAME_KEY) not in TIER_INTENTS
+                and item.get(INTENT_NAME_KEY) != NLU_FALLBACK
+            ),
+            None,
+        )
+        if ordinary and float(ordinary.get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= self._threshold:
+            chosen = dict(ordinary)
         else:
             chosen = {INTENT_NAME_KEY: NLU_FALLBACK, PREDICTED_CONFIDENCE_KEY: 1.0}
         message.set(INTENT, chosen, add_to_output=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence
+from typing import Dict, FrozenSet, Iterable, List, Sequence
 
 import spacy
 from rapidfuzz import process
@@ -195,17 +195,18 @@ class TermIndex:
             label_keys: set[str] = set()
             for phrase in phrases:
                 doc = self._nlp.make_doc(phrase)
-                for token, key in zip(doc, self.keys(doc), strict=True):
+                all_keys = self.keys(doc)
+                for token, key in zip(doc, all_keys, strict=True):
                     if token.lower_ != key and token.lower_.isalpha():
                         surface[token.lower_] = key
-                keys = [k for k in self.keys(doc) if k.strip()]
+                keys = [k for k in all_keys if k.strip()]
                 if label.tiers:
                     keys = [key for key in keys if key not in function_words] or keys
                 if not keys:
                     continue
                 label_keys.update(keys)
                 gap = TRIAGE_GAP[language] if label.tiers else 0
-                patterns.append(self._pattern(keys, gap, CLAUSE_BREAKS[language]))
+                patterns.append(self._pattern(keys, gap, language))
             vocabulary.update(label_keys)
             self._labels[entry.id] = replace(label, keys=frozenset(label_keys))
             self._matcher.add(entry.id, patterns)
@@ -234,9 +235,10 @@ class TermIndex:
         return [self._spanish.get(token.lower_, token.lower_) for token in doc]
 
     @staticmethod
-    def _pattern(keys: Sequence[str], gap: int, breaks: FrozenSet[str]) -> List[Dict[str, object]]:
+    def _pattern(keys: Sequence[str], gap: int, language: str) -> List[Dict[str, object]]:
         """The words in order; up to ``gap`` other words between two of them, none of which
         ends a clause ("a blood test and a stool sample" is not blood in the stool)."""
+        breaks = CLAUSE_BREAKS[language]
         pattern: List[Dict[str, object]] = []
         filler = {"OP": "?", "NORM": {"NOT_IN": sorted(breaks)}}
         # After a negation word of the phrase ("not breathing"), a gap may not hold the verb of
@@ -245,7 +247,7 @@ class TermIndex:
         for position, key in enumerate(keys):
             if position:
                 previous = keys[position - 1]
-                negating = previous in NEGATION_CUES[EN] | NEGATION_CUES[ES]
+                negating = previous in NEGATION_CUES[language]
                 pattern.extend(dict(after_negation if negating else filler) for _ in range(gap))
             pattern.append({"NORM": key})
         return pattern
@@ -344,11 +346,3 @@ class BilingualTermIndex:
         for index in self.by_language.values():
             found.extend(index.find(text))
         return sorted(found, key=lambda match: (match.start, match.language))
-
-
-def emergency_matches(matches: Iterable[TermMatch]) -> List[TermMatch]:
-    return [match for match in matches if match.emergency]
-
-
-def first_or_none(matches: Sequence[TermMatch]) -> Optional[TermMatch]:
-    return matches[0] if matches else None

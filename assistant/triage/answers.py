@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, FrozenSet, List, Mapping, Optional, Tuple
 
 from assistant.knowledge import EN, ES, EntityMention, KnowledgeBase
-from assistant.triage.tiers import RED_FLAG_ENTITY, Tier, tier_of
+from assistant.triage.tiers import RED_FLAG_ENTITY, Tier, first_tier, tier_of
 
 SIDE_EFFECT_ENTITY = "side_effect"
 OVERDOSE = "overdose"
@@ -35,10 +35,7 @@ class TriageReading:
 
     @property
     def top(self) -> Optional[Tier]:
-        for tier in (Tier.EMERGENCY, Tier.SELF_HARM, Tier.URGENT_SYMPTOM, Tier.SYMPTOM_REPORT):
-            if tier in self.tiers:
-                return tier
-        return None
+        return first_tier(self.tiers)
 
 
 def _entity_values(parse_data: Mapping[str, Any], name: str) -> List[str]:

@@ -19,7 +19,7 @@ from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tupl
 from assistant.nlu.terms import TermMatch
 from assistant.triage.counts import OVERDOSE, numeric_red_flag
 from assistant.triage.language import ES, guess_language, is_mixed
-from assistant.triage.tiers import RED_FLAG_ENTITY, Tier, tier_of, top_tiers
+from assistant.triage.tiers import RED_FLAG_ENTITY, Tier, first_tier, tier_of, top_tiers
 
 SIDE_EFFECT_ENTITY = "side_effect"
 # An overdose already taken is 911 now and 988.
@@ -83,10 +83,8 @@ class TriageResult:
     def intent(self) -> Optional[str]:
         """The intent the dialogue should see: emergency over self-harm over urgent over a
         symptom report (both 911 and 988 travel in ``tiers``)."""
-        for tier in (Tier.EMERGENCY, Tier.SELF_HARM, Tier.URGENT_SYMPTOM, Tier.SYMPTOM_REPORT):
-            if tier in self.tiers:
-                return tier.value
-        return None
+        tier = first_tier(self.tiers)
+        return tier.value if tier else None
 
     def as_dict(self) -> Dict[str, Any]:
         return {
@@ -108,37 +106,43 @@ def reports_an_experience(text: str) -> bool:
     return bool(_EXPERIENCE.search(text))
 
 
+def _ranked(ranking: Sequence[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
+    """The classifier's ranking without the fallback pseudo-intent."""
+    return [item for item in ranking if item.get("name") != "nlu_fallback"]
+
+
+def _confidence(item: Mapping[str, Any]) -> float:
+    return float(item.get("confidence") or 0.0)
+
+
 def _classifier_vote(
     ranking: Sequence[Mapping[str, Any]], settings: TriageSettings
-) -> Tuple[Optional[Tier], float]:
-    """The tier of the classifier's best intent (the fallback pseudo-intent aside). When the
-    best is a reply or a command ("no", "stop", "thanks", "bye"), a 911 or 988 intent close
-    behind it counts instead: such a message must never be answered as a reply."""
-    ranked = [item for item in ranking if item.get("name") != "nlu_fallback"]
+) -> Tuple[Optional[Tier], float, float]:
+    """The tier of the classifier's best intent, its confidence and the floor it must reach.
+    When the best is a reply or a command ("no", "stop", "thanks", "bye"), a 911 or 988 intent
+    close behind it votes instead: such a message must never be answered as a reply."""
+    ranked = _ranked(ranking)
     if not ranked:
-        return None, 0.0
+        return None, 0.0, 1.0
     best = ranked[0]
     if best.get("name") in REPLY_INTENTS:
         for item in ranked[1:]:
             tier = tier_of(str(item.get("name")))
-            confidence = float(item.get("confidence") or 0.0)
-            if (
-                tier in (Tier.EMERGENCY, Tier.SELF_HARM)
-                and confidence >= settings.behind_reply_floor
-            ):
-                return tier, max(confidence, settings.classifier_floors.get(tier, 1.0))
-    return tier_of(str(best.get("name"))), float(best.get("confidence") or 0.0)
+            if tier in (Tier.EMERGENCY, Tier.SELF_HARM):
+                if _confidence(item) >= settings.behind_reply_floor:
+                    return tier, _confidence(item), settings.behind_reply_floor
+    tier = tier_of(str(best.get("name")))
+    floor = settings.classifier_floors.get(tier, 1.0) if tier else 1.0
+    return tier, _confidence(best), floor
 
 
 def _asks_for_advice(ranking: Sequence[Mapping[str, Any]], settings: TriageSettings) -> bool:
-    for item in ranking:
-        if item.get("name") == "nlu_fallback":
-            continue
-        return (
-            item.get("name") == ADVICE_INTENT
-            and float(item.get("confidence") or 0.0) >= settings.advice_floor
-        )
-    return False
+    ranked = _ranked(ranking)
+    return (
+        bool(ranked)
+        and ranked[0].get("name") == ADVICE_INTENT
+        and _confidence(ranked[0]) >= settings.advice_floor
+    )
 
 
 def decide(
@@ -168,10 +172,9 @@ def decide(
     if side_effects and reports_an_experience(text):
         matcher_tiers.add(Tier.SYMPTOM_REPORT)
 
-    vote, confidence = _classifier_vote(ranking, settings)
+    vote, confidence, floor = _classifier_vote(ranking, settings)
     classifier_tier: Optional[Tier] = None
     if vote is not None:
-        floor = settings.classifier_floors.get(vote, 1.0)
         negated_only = any(vote in m.tiers for m in negated) and not any(
             t.rank >= vote.rank for t in matcher_tiers
         )

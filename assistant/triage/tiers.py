@@ -46,6 +46,17 @@ def tier_of(intent: Optional[str]) -> Optional[Tier]:
         return None
 
 
+# The order the dialogue answers in: emergency over self-harm (both kept where both hold) over
+# an urgent symptom over a symptom report.
+PRECEDENCE = (Tier.EMERGENCY, Tier.SELF_HARM, Tier.URGENT_SYMPTOM, Tier.SYMPTOM_REPORT)
+
+
+def first_tier(tiers: Iterable[Tier]) -> Optional[Tier]:
+    """The tier of ``tiers`` that comes first in ``PRECEDENCE``, if any."""
+    found = set(tiers)
+    return next((tier for tier in PRECEDENCE if tier in found), None)
+
+
 def top_tiers(tiers: Iterable[Tier]) -> FrozenSet[Tier]:
     """The tiers of highest rank among ``tiers`` (emergency and self-harm may both stay)."""
     found = set(tiers)

@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswer
 from assistant.knowledge import SMS, WEB, KnowledgeStore
-from tests.conftest import user_event
+from tests.conftest import build_tracker, user_event
 
 SUPPORT_LINK = "[1-800-CEDARS-1](tel:+18002332771) (1-800-233-2771)"
 SUPPORT_PHONE = "1-800-CEDARS-1 (1-800-233-2771)"
@@ -451,20 +451,11 @@ def statement_tracker(
     history: List[Dict[str, Any]] | None = None,
     active_loop: str | None = None,
 ) -> Tracker:
-    latest = user_event(intent, text)
-    parse_data = latest["parse_data"]
-    parse_data["intent_ranking"] = ranking
+    extras: Dict[str, Any] = {"intent_ranking": ranking}
     if statement:
-        parse_data["statement"] = True
-    return Tracker(
-        sender_id="test-conversation",
-        slots={},
-        latest_message=parse_data,
-        events=[*(history or []), latest],
-        paused=False,
-        followup_action=None,
-        active_loop={"name": active_loop} if active_loop else {},
-        latest_action_name="action_listen",
+        extras["statement"] = True
+    return build_tracker(
+        intent, text, active_loop=active_loop, history=history, parse_extras=extras
     )
 
 

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.triage import ActionSymptomReport, ActionTriage
 from assistant.knowledge import SMS, WEB, KnowledgeStore
-from tests.conftest import user_event
+from tests.conftest import build_tracker
 
 SUPPORT_LINK = "[1-800-CEDARS-1](tel:+18002332771) (1-800-233-2771)"
 SUPPORT_PHONE = "1-800-CEDARS-1 (1-800-233-2771)"
@@ -37,27 +37,17 @@ def triage_tracker(
 ) -> Tracker:
     """Like the ``make_tracker`` fixture, plus the parse data the term matcher adds: the
     ``triage`` block and the message ``language``."""
-    latest = user_event(intent, text, entities, channel)
-    parse_data = latest["parse_data"]
+    extras: Dict[str, Any] = {}
     if with_triage:
-        parse_data["triage"] = {
+        extras["triage"] = {
             "tiers": list(tiers if tiers is not None else [intent]),
             "red_flags": list(red_flags or []),
             "side_effects": list(side_effects or []),
             "language": language,
         }
     if language is not None:
-        parse_data["language"] = language
-    return Tracker(
-        sender_id="test-conversation",
-        slots=dict(slots or {}),
-        latest_message=parse_data,
-        events=[latest],
-        paused=False,
-        followup_action=None,
-        active_loop={"name": active_loop} if active_loop else {},
-        latest_action_name="action_listen",
-    )
+        extras["language"] = language
+    return build_tracker(intent, text, entities, channel, slots, active_loop, parse_extras=extras)
 
 
 async def triage(
