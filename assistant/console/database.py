@@ -34,13 +34,16 @@ _POSTGRES_TRIGGERS = (
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``. A SQLite file gets WAL mode, so the bot keeps writing while
-    staff read, and a busy timeout instead of "database is locked" errors."""
+    staff read, and a busy timeout instead of "database is locked" errors. Errors never
+    carry the statement's parameters (patient text, names, numbers)."""
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True, future=True)
+        return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True, future=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = sa.create_engine(url, connect_args={"timeout": 30}, future=True)
+    engine = sa.create_engine(
+        url, connect_args={"timeout": 30}, hide_parameters=True, future=True
+    )
 
     @sa.event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
