@@ -1,9 +1,14 @@
 """What every input channel does to a patient's text before Rasa sees it.
 
 Rasa treats a message that starts with ``/`` as a ready-made intent with entities, skipping NLU
-(``/affirm{"callback_phone": "..."}`` would set a slot without validation). Only the exact
-payloads of the knowledge file's own buttons keep that meaning; any other ``/...`` text becomes
-plain text for the NLU.
+and the emergency matcher (``/affirm{"callback_phone": "..."}`` would set a slot without
+validation). Only the exact payloads of the knowledge file's own buttons keep that meaning; any
+other text that Rasa could read as ``/...`` becomes plain text for the NLU. "Could read"
+covers what Rasa does (``str.strip`` first) and what the NLU normaliser does before Rasa's
+intent handler runs (``assistant.nlu.normalise``: NFKC turns the fullwidth slash U+FF0F into
+``/``; invisible characters and odd spaces go). Leading characters are dropped until neither
+view starts with a slash, so ``"/ /affirm{...}"``, ``"\u200b/affirm{...}"`` and
+``"\uff0faffirm{...}"`` all reach Rasa as ``affirm{...}``, as plain text.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from typing import Any, Collection
+
+from assistant.nlu.normalise import normalise
 
 MAX_MESSAGE_CHARS = 2000
 INTENT_PREFIX = "/"
@@ -36,6 +43,18 @@ def _printable(text: str) -> str:
     )
 
 
+def _reads_as_intent(text: str) -> bool:
+    """Whether Rasa, directly or after the NLU normaliser, would see a ``/`` first."""
+    return text.strip().startswith(INTENT_PREFIX) or normalise(text).startswith(INTENT_PREFIX)
+
+
+def strip_intent_syntax(text: str) -> str:
+    """``text`` without the leading characters that would make Rasa read it as an intent."""
+    while text and _reads_as_intent(text):
+        text = text[1:]
+    return text.strip()
+
+
 def clean_user_text(
     text: Any, trusted_payloads: Collection[str], max_chars: int = MAX_MESSAGE_CHARS
 ) -> str:
@@ -43,12 +62,12 @@ def clean_user_text(
     if not isinstance(text, str):
         raise RejectedMessage(400, "message must be a string")
     cleaned = unicodedata.normalize("NFC", _printable(text)).strip()
-    if not cleaned:
+    if not normalise(cleaned):  # nothing visible (spaces, zero-width characters)
         raise RejectedMessage(400, "message is empty")
     if len(cleaned) > max_chars:
         raise RejectedMessage(413, f"message is longer than {max_chars} characters")
-    if cleaned.startswith(INTENT_PREFIX) and cleaned not in trusted_payloads:
-        cleaned = cleaned.lstrip(INTENT_PREFIX).strip()
-        if not cleaned:
+    if cleaned not in trusted_payloads and _reads_as_intent(cleaned):
+        cleaned = strip_intent_syntax(cleaned)
+        if not normalise(cleaned):
             raise RejectedMessage(400, "message is empty")
     return cleaned

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from assistant.knowledge.markdown import escape_markdown
 from assistant.knowledge.models import Button, Contacts, Entry
 
 WEB = "web"
@@ -94,13 +95,16 @@ class KnowledgeBase:
     ) -> RenderedAnswer:
         """Fill the entry's web (markdown) or SMS text with contact details and ``params``.
 
-        ``language="es"`` takes the entry's Spanish text where it has one, else the English."""
+        ``language="es"`` takes the entry's Spanish text where it has one, else the English.
+        ``params`` are run-time values (some typed by the patient): in the markdown (web) form
+        they are escaped, so they show as typed and never as links, emphasis or HTML."""
         entry = self.get(entry_id)
         values = dict(self.contacts.placeholder_values(channel_kind))
         missing = set(entry.params) - set(params or {})
         if missing:
             raise ValueError(f"entry {entry_id!r} needs params {sorted(missing)}")
-        values.update({key: str(value) for key, value in (params or {}).items()})
+        literal = (lambda text: text) if channel_kind == SMS else escape_markdown
+        values.update({key: literal(str(value)) for key, value in (params or {}).items()})
         texts = entry.es if language == ES and entry.es is not None else entry
         template = texts.sms if channel_kind == SMS else texts.answer
         return RenderedAnswer(

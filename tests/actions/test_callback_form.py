@@ -364,7 +364,8 @@ async def test_ask_consent_repeats_the_details(
     assert message["kb_entry"] == "callback.ask_consent"
     text = message["text"]
     assert "your name (**Maria Lopez**)" in text
-    assert "your number (**(310) 555-0123**)" in text
+    # Patient-typed values are escaped in markdown; they render exactly as typed.
+    assert r"your number (**\(310\) 555\-0123**)" in text
     assert "best time (**Morning**)" in text
     assert [b["payload"] for b in message["buttons"]] == ["/affirm", "/deny"]
 
@@ -395,8 +396,8 @@ async def test_ask_consent_does_not_interpret_braces_in_the_details(
         dispatcher, form_tracker(make_tracker, slots=slots), domain
     )
     text = dispatcher.messages[0]["text"]
-    assert "(**{support_phone} {0}**)" in text
-    assert "(**{name}**)" in text
+    assert r"(**\{support\_phone\} \{0\}**)" in text
+    assert r"(**\{name\}**)" in text
 
 
 # --- action_submit_callback -------------------------------------------------------------------
