@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy.engine import Connection
 
 from assistant.console import schema
+from assistant.console.login_throttle import forget_known_addresses
 
 ROLES = ("reviewer", "admin")
 MIN_PASSWORD_CHARS = 12
@@ -142,8 +143,18 @@ def _update(connection: Connection, username: str, **values: object) -> User:
     return user
 
 
+def _end_sessions(connection: Connection, user: User) -> None:
+    connection.execute(schema.sessions.delete().where(schema.sessions.c.user_id == user.id))
+
+
 def set_password(connection: Connection, username: str, password: str) -> User:
-    return _update(connection, username, password_hash=hash_password(password))
+    """A new password. Every session of the user ends, so whoever had the old password is
+    logged out, and the addresses the user logged in from are no longer known addresses
+    (``login_throttle``) until the new password is used from them."""
+    user = _update(connection, username, password_hash=hash_password(password))
+    _end_sessions(connection, user)
+    forget_known_addresses(connection, user.username)
+    return user
 
 
 def set_role(connection: Connection, username: str, role: str) -> User:
@@ -158,7 +169,7 @@ def set_active(connection: Connection, username: str, active: bool) -> User:
         _refuse_last_admin(connection, username)
     user = _update(connection, username, active=active)
     if not active:
-        connection.execute(schema.sessions.delete().where(schema.sessions.c.user_id == user.id))
+        _end_sessions(connection, user)
     return user
 
 

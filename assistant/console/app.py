@@ -4,6 +4,9 @@ Resources live on ``app.ctx`` and are set up in listeners (nothing happens at im
 the database, the Jinja environment, the masker, and a background task that keeps the
 conversation index up to date. The knowledge for the Clinical review page
 (``app.ctx.knowledge``) is made in the factory and read on first use.
+
+Sanic's own reading of forwarded headers is switched off: ``web.guards`` reads them only
+from the peers in ``CONSOLE_TRUSTED_PROXIES``.
 """
 
 from __future__ import annotations
@@ -20,9 +23,11 @@ from sanic import Sanic
 
 from assistant.console.clinical_review import ReviewKnowledge
 from assistant.console.database import Database
-from assistant.console.indexer import Indexer
+from assistant.console.indexer import Indexer, IndexingFailed
+from assistant.console.login_throttle import ThrottlePolicy, prune_login_records
 from assistant.console.masking import Masker
 from assistant.console.settings import ConsoleSettings
+from assistant.console.sql_logging import keep_rows_out_of_logs
 from assistant.console.staff_sessions import drop_idle_sessions
 from assistant.console.web import (
     admin,
@@ -76,7 +81,9 @@ def create_app(
     index_in_background: bool = True,
 ) -> Sanic:
     app = Sanic(name)
-    app.config.PROXIES_COUNT = settings.proxies_count
+    app.config.PROXIES_COUNT = 0
+    app.config.REAL_IP_HEADER = None
+    app.config.FORWARDED_SECRET = None
     app.config.KEEP_ALIVE_TIMEOUT = 15
     app.config.REQUEST_MAX_SIZE = 1_000_000  # forms only; no uploads
     app.ctx.settings = settings
@@ -88,6 +95,7 @@ def create_app(
 
     @app.before_server_start
     async def setup(app: Sanic, _loop: object) -> None:
+        keep_rows_out_of_logs()
         app.ctx.db = await asyncio.to_thread(Database.connect, settings.db_url)
         app.ctx.masker = Masker.allowing(public_numbers(knowledge_dir))
         app.ctx.templates = make_templates()
@@ -129,8 +137,31 @@ async def _keep_indexing(app: Sanic) -> None:
     settings: ConsoleSettings = app.ctx.settings
     while True:
         await asyncio.sleep(settings.index_interval_s)
-        try:
-            await asyncio.to_thread(app.ctx.indexer.catch_up, app.ctx.db.engine)
-            await app.ctx.db.run(drop_idle_sessions, app.ctx.clock(), settings.idle_timeout_s)
-        except Exception:
-            logger.exception("indexing failed; retrying in %s s", settings.index_interval_s)
+        await background_round(app)
+
+
+async def background_round(app: Sanic) -> None:
+    """Index new events, end idle sessions and prune old login records. A failure is
+    logged by its type only (database errors can quote patient text) and retried later."""
+    settings: ConsoleSettings = app.ctx.settings
+    try:
+        await asyncio.to_thread(app.ctx.indexer.catch_up, app.ctx.db.engine)
+    except IndexingFailed:  # the indexer has logged what failed, and where
+        logger.warning("indexing is retried in %s s", settings.index_interval_s)
+    except Exception as error:  # noqa: BLE001 - logged by type only; retried next round
+        logger.warning(
+            "indexing failed (%s); retrying in %s s",
+            type(error).__name__,
+            settings.index_interval_s,
+        )
+    now = app.ctx.clock()
+    policy = ThrottlePolicy.from_settings(settings)
+    try:
+        await app.ctx.db.run(drop_idle_sessions, now, settings.idle_timeout_s)
+        await app.ctx.db.run(prune_login_records, now, policy)
+    except Exception as error:  # noqa: BLE001 - logged by type only; retried next round
+        logger.warning(
+            "session clean-up failed (%s); retrying in %s s",
+            type(error).__name__,
+            settings.index_interval_s,
+        )

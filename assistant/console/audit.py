@@ -20,6 +20,7 @@ ACTIONS = (
     "logout",
     "view_transcript",
     "reveal",
+    "inbox_search",
     "search_contact",
     "export",
     "purge",

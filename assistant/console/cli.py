@@ -32,7 +32,9 @@ from assistant.console.accounts import (
     set_role,
 )
 from assistant.console.database import Database
+from assistant.console.indexer import IndexingFailed
 from assistant.console.settings import ConsoleSettings
+from assistant.console.sql_logging import keep_rows_out_of_logs
 
 
 def _actor() -> str:
@@ -96,6 +98,7 @@ def _users(db: Database, args: argparse.Namespace) -> int:
         print(f"Added {user.username} ({user.role}).")
         return 0
     if command == "password":
+        # Ends the user's sessions too (accounts.set_password).
         user = db.call(set_password, args.name, read_password("New password: "))
         change = "password"
     elif command == "role":
@@ -115,6 +118,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     command = args.command or "serve"
     if command != "serve":  # Sanic sets up its own logging
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+        keep_rows_out_of_logs()
     if command == "serve":
         from assistant.console.serve import serve
 
@@ -141,6 +145,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except AccountError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except IndexingFailed as error:  # says where and the error's type, never its text
+        print(f"error: indexing failed: {error}", file=sys.stderr)
+        return 1
     finally:
         db.close()
     return 2

@@ -3,6 +3,11 @@
 Every filter is checked; a value that does not parse is dropped and reported, never an error
 page. Sorting uses indexed columns and the page number is clamped to the last page, so a
 huge page number shows the last page.
+
+The search (``q``) looks in each conversation's ``search_text``: the patient's messages
+masked as the transcript shows them. ``InboxFilters.masked`` masks the query the same way,
+so a whole phone number finds the conversations showing its masked form, and part of one
+finds nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from assistant.console import schema
+from assistant.console.masking import Masker
 from assistant.console.numbers import is_ascii_number, parse_small_int
 
 FLAGS = ("emergency", "handoff", "callback", "fallback")
@@ -100,6 +106,10 @@ class InboxFilters:
             page=max(1, min(page, MAX_PAGE)),
             problems=tuple(problems),
         )
+
+    def masked(self, masker: Masker) -> InboxFilters:
+        """These filters with the search masked like the search text (and the transcript)."""
+        return replace(self, q=masker.mask(self.q)) if self.q else self
 
     def params(self, **changes: object) -> Dict[str, str]:
         """The filters as query parameters (empty ones left out), with ``changes`` applied."""

@@ -6,6 +6,14 @@ A conversation starts at Rasa's session start (``session_started_metadata`` or
 ``action_session_start``) once the sender's previous session has begun, or at a sender's first
 event. A gap in event ids can be a transaction still being committed (PostgreSQL hands out ids
 before commit), so the indexer waits for a recent gap to fill and only skips an old one.
+
+The inbox searches ``search_text``: the patient's messages masked exactly as the transcript
+shows them to reviewers, so a search for part of a phone number or email address finds
+nothing the masked transcript does not show. Older consoles stored the text unmasked;
+``catch_up`` rewrites it from the events once (``SEARCH_TEXT_VERSION``).
+
+Nothing the indexer logs or raises carries a database error's text, which can quote the
+values being written: only the error's type and the events rows concerned.
 """
 
 from __future__ import annotations
@@ -39,6 +47,10 @@ CALLBACK_SLOT = "callback_request"
 EMERGENCY_INTENTS = frozenset({Tier.EMERGENCY.value, Tier.SELF_HARM.value})
 HANDOFF_ACTION = "action_handoff"
 SEARCH_TEXT_CHARS = 4000
+# console_index_state row holding the search text's format: 1 = masked like the transcript.
+SEARCH_STATE = "search_text"
+SEARCH_TEXT_VERSION = 1
+REBUILD_BATCH = 500
 QUESTION_CHARS = 300
 _SPACES = re.compile(r"\s+")
 _READ_DATA = frozenset({"user", "bot"})
@@ -89,6 +101,34 @@ class ConversationState:
         }
 
 
+class IndexingFailed(RuntimeError):
+    """Indexing stopped. The message names the error's type and the events rows, never
+    the error's own text, and the original error is not chained for tracebacks."""
+
+
+def message_text(data: Mapping[str, Any]) -> str:
+    """A patient message's text, from its event's ``data``."""
+    return str(data.get("text") or "")
+
+
+def add_search_text(search_text: str, text: str, masker: Masker) -> str:
+    """``search_text`` with a patient message added, masked as reviewers see it and lower
+    case, up to ``SEARCH_TEXT_CHARS``. Button payloads ("/greet") are not typed text."""
+    if not text or text.startswith("/") or len(search_text) >= SEARCH_TEXT_CHARS:
+        return search_text
+    masked = masker.mask(text).lower()
+    joined = f"{search_text}\n{masked}" if search_text else masked
+    return joined[:SEARCH_TEXT_CHARS]
+
+
+def _loaded(data: Optional[str]) -> Dict[str, Any]:
+    try:
+        value = json.loads(data or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def normalise_question(text: str, masker: Masker) -> str:
     """How unanswered questions are grouped: masked, lower case, single spaces."""
     return _SPACES.sub(" ", masker.mask(text).lower()).strip(" ?.!")[:QUESTION_CHARS]
@@ -115,31 +155,51 @@ class Indexer:
         self.batch_size = batch_size
         self.gap_grace_s = gap_grace_s
         self.clock = clock
+        self._search_text_current = False
+        self._batch_rows = ""  # the events rows of the batch being indexed, for errors
 
     # -- reading --------------------------------------------------------------------------
 
     def catch_up(self, engine: Engine, max_batches: Optional[int] = None) -> int:
-        """Index every committed event not indexed yet; returns how many were read."""
+        """Index every committed event not indexed yet; returns how many were read.
+
+        Raises ``IndexingFailed`` (after logging the error's type and the rows)."""
+        self.refresh_search_text(engine)
         total = 0
         batches = 0
         while max_batches is None or batches < max_batches:
-            with engine.begin() as connection:
-                count = self.index_batch(connection)
+            count = self._guarded(self._index_one_batch, engine)
             total += count
             batches += 1
             if count < self.batch_size:
                 break
         return total
 
+    def _index_one_batch(self, engine: Engine) -> int:
+        with engine.begin() as connection:
+            return self.index_batch(connection)
+
+    def _guarded(self, step: Callable[[Engine], int], engine: Engine) -> int:
+        self._batch_rows = ""
+        try:
+            return step(engine)
+        except Exception as error:  # noqa: BLE001 - reported by type only, then raised
+            where = self._batch_rows or "the events not yet indexed"
+            logger.error("indexing failed: %s in %s", type(error).__name__, where)
+            raise IndexingFailed(f"{type(error).__name__} in {where}") from None
+
     def index_batch(self, connection: Connection) -> int:
         self._lock(connection)
         cursor = self._cursor(connection)
+        self._batch_rows = f"the batch of events after row {cursor}"
         rows = connection.execute(
             sa.select(schema.events)
             .where(schema.events.c.id > cursor)
             .order_by(schema.events.c.id)
             .limit(self.batch_size)
         ).all()
+        if rows:
+            self._batch_rows = f"the batch of events rows {rows[0].id}-{rows[-1].id}"
         states: Dict[str, Optional[ConversationState]] = dict.fromkeys({r.sender_id for r in rows})
         states.update(self._latest(connection, list(states)))
         expected = cursor + 1
@@ -160,6 +220,83 @@ class Indexer:
             self._set_cursor(connection, cursor)
         return done
 
+    # -- the search text's format ---------------------------------------------------------
+
+    def refresh_search_text(self, engine: Engine) -> int:
+        """Rewrite every conversation's search text from its events if an older console
+        stored it (unmasked). Returns how many conversations were rewritten."""
+        if self._search_text_current:
+            return 0
+        rewritten = 0
+        if self._guarded(self._search_text_version, engine) < SEARCH_TEXT_VERSION:
+            rewritten = self._guarded(self._rewrite_search_text, engine)
+            logger.info("search text rewritten (masked) for %s conversations", rewritten)
+        self._search_text_current = True
+        return rewritten
+
+    def _search_text_version(self, engine: Engine) -> int:
+        self._batch_rows = "reading the search text's format"
+        with engine.begin() as connection:
+            return self._state(connection, SEARCH_STATE)
+
+    def _rewrite_search_text(self, engine: Engine) -> int:
+        after = 0
+        rewritten = 0
+        while True:
+            with engine.begin() as connection:
+                self._lock(connection)
+                ids = self._rewrite_search_batch(connection, after)
+            if not ids:
+                break
+            rewritten += len(ids)
+            after = ids[-1]
+        with engine.begin() as connection:
+            self._lock(connection)
+            self._set_state(connection, SEARCH_STATE, SEARCH_TEXT_VERSION)
+        return rewritten
+
+    def _rewrite_search_batch(self, connection: Connection, after: int) -> List[int]:
+        """The search text of the next ``REBUILD_BATCH`` conversations after id ``after``,
+        made again from their patient messages; returns their ids."""
+        table, events = schema.conversations, schema.events
+        ids = list(
+            connection.execute(
+                sa.select(table.c.id)
+                .where(table.c.id > after)
+                .order_by(table.c.id)
+                .limit(REBUILD_BATCH)
+            ).scalars()
+        )
+        if not ids:
+            return []
+        self._batch_rows = f"the search text of conversations {ids[0]}-{ids[-1]}"
+        texts = dict.fromkeys(ids, "")
+        joined = table.join(
+            events,
+            sa.and_(
+                events.c.sender_id == table.c.sender_id,
+                events.c.id >= table.c.first_event_id,
+                events.c.id <= table.c.last_event_id,
+            ),
+        )
+        messages = (
+            sa.select(table.c.id, events.c.data)
+            .select_from(joined)
+            .where(table.c.id.between(ids[0], ids[-1]), events.c.type_name == "user")
+            .order_by(table.c.id, events.c.id)
+        )
+        for conversation_id, data in connection.execute(messages):
+            texts[conversation_id] = add_search_text(
+                texts[conversation_id], message_text(_loaded(data)), self.masker
+            )
+        connection.execute(
+            table.update()
+            .where(table.c.id == sa.bindparam("v_id"))
+            .values(search_text=sa.bindparam("v_text")),
+            [{"v_id": i, "v_text": text} for i, text in texts.items()],
+        )
+        return ids
+
     @staticmethod
     def _lock(connection: Connection) -> None:
         """Take the cursor row's write lock first, so two consoles never index the same
@@ -172,18 +309,25 @@ class Indexer:
             connection.execute(table.insert().values(name=CURSOR, value=0))
 
     def _cursor(self, connection: Connection) -> int:
-        value = connection.execute(
-            sa.select(schema.index_state.c.value).where(schema.index_state.c.name == CURSOR)
-        ).scalar()
-        return int(value or 0)
+        return self._state(connection, CURSOR)
 
     def _set_cursor(self, connection: Connection, value: int) -> None:
+        self._set_state(connection, CURSOR, value)
+
+    @staticmethod
+    def _state(connection: Connection, name: str) -> int:
+        table = schema.index_state
+        value = connection.execute(sa.select(table.c.value).where(table.c.name == name)).scalar()
+        return int(value or 0)
+
+    @staticmethod
+    def _set_state(connection: Connection, name: str, value: int) -> None:
         table = schema.index_state
         updated = connection.execute(
-            table.update().where(table.c.name == CURSOR).values(value=value)
+            table.update().where(table.c.name == name).values(value=value)
         ).rowcount
         if not updated:
-            connection.execute(table.insert().values(name=CURSOR, value=value))
+            connection.execute(table.insert().values(name=name, value=value))
 
     def _latest(self, connection: Connection, senders: List[str]) -> Dict[str, ConversationState]:
         """Each sender's latest conversation, in one query per 500 senders."""
@@ -265,7 +409,7 @@ class Indexer:
         state.fallback = state.fallback or metadata.get("fallback") is True
 
     def _on_user(self, state: ConversationState, row: Any, data: Dict) -> None:
-        text = str(data.get("text") or "")
+        text = message_text(data)
         parse = data.get("parse_data") or {}
         intent = parse.get("intent") if isinstance(parse, dict) else {}
         intent = intent if isinstance(intent, dict) else {}
@@ -291,9 +435,7 @@ class Indexer:
                 )
         if not state.first_message and text and not text.startswith("/"):
             state.first_message = text[:500]
-        if text and not text.startswith("/") and len(state.search_text) < SEARCH_TEXT_CHARS:
-            joined = f"{state.search_text}\n{text.lower()}" if state.search_text else text.lower()
-            state.search_text = joined[:SEARCH_TEXT_CHARS]
+        state.search_text = add_search_text(state.search_text, text, self.masker)
 
     @staticmethod
     def _set_channel(state: ConversationState, channel: Any) -> None:

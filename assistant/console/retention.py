@@ -1,5 +1,13 @@
 """Retention: delete conversations whose last activity is older than N days, from Rasa's
-``events`` table and from every console table. The audit trail is kept."""
+``events`` table and from every console table, and the web chat's retry records
+(``web_client_messages``) older than the same cutoff. The audit trail is kept.
+
+On PostgreSQL the console's role may not delete from ``events`` or ``web_client_messages``:
+it calls the owner's ``SECURITY DEFINER`` functions instead (``assistant.ops.db_roles``),
+which delete one conversation's events in an id range, or the retry records older than a
+cutoff, and never anything less than a day old. On SQLite (development, no roles) it deletes
+directly.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +15,54 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from assistant.console import schema
+from assistant.stores.replica_tables import web_client_messages
 
 BATCH = 500
 DAY_S = 86400
+
+
+# The owner's functions (assistant.ops.db_roles), in schema public.
+PURGE_EVENTS_FUNCTION = sa.func.public.retention_purge_events
+PURGE_WEB_MESSAGES_FUNCTION = sa.func.public.retention_purge_web_messages
 
 
 @dataclass(frozen=True)
 class PurgeResult:
     conversations: int
     events: int
+    web_messages: int = 0
+
+
+def _purge_events(connection: Connection, sender_id: str, first_id: int, last_id: int) -> int:
+    if connection.dialect.name == "postgresql":
+        return int(
+            connection.execute(
+                sa.select(PURGE_EVENTS_FUNCTION(sender_id, first_id, last_id))
+            ).scalar_one()
+        )
+    return int(
+        connection.execute(
+            schema.events.delete().where(
+                schema.events.c.sender_id == sender_id,
+                schema.events.c.id.between(first_id, last_id),
+            )
+        ).rowcount
+    )
+
+
+def _purge_web_messages(engine: Engine, cutoff: float) -> int:
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            return int(
+                connection.execute(sa.select(PURGE_WEB_MESSAGES_FUNCTION(cutoff))).scalar_one()
+            )
+        table = web_client_messages
+        if not sa.inspect(connection).has_table(table.name):
+            return 0  # development: the web chat keeps them in another database
+        return int(connection.execute(table.delete().where(table.c.at < cutoff)).rowcount)
 
 
 def purge_older_than(
@@ -44,12 +88,9 @@ def purge_older_than(
             if not rows:
                 break
             for row in rows:
-                events += connection.execute(
-                    schema.events.delete().where(
-                        schema.events.c.sender_id == row.sender_id,
-                        schema.events.c.id.between(row.first_event_id, row.last_event_id),
-                    )
-                ).rowcount
+                events += _purge_events(
+                    connection, row.sender_id, row.first_event_id, row.last_event_id
+                )
             ids = [row.id for row in rows]
             callback_ids = sa.select(schema.callbacks.c.id).where(
                 schema.callbacks.c.conversation_id.in_(ids)
@@ -72,4 +113,4 @@ def purge_older_than(
             purged += len(rows)
         if progress is not None:
             progress(purged)
-    return PurgeResult(purged, events)
+    return PurgeResult(purged, events, _purge_web_messages(engine, cutoff))

@@ -46,7 +46,8 @@ conversations = sa.Table(
     sa.Column("reviewed_by", sa.String(64)),
     sa.Column("reviewed_at", sa.Float),
     sa.Column("first_message", sa.Text, nullable=False, default=""),
-    sa.Column("search_text", sa.Text, nullable=False, default=""),  # lower-cased patient text
+    # The patient's messages as reviewers see them (masked), lower case, for the inbox search.
+    sa.Column("search_text", sa.Text, nullable=False, default=""),
     sa.Index("ix_console_conv_sender", "sender_id", "id"),
     sa.Index("ix_console_conv_started", "started_at"),
     sa.Index("ix_console_conv_last", "last_at"),
@@ -158,6 +159,8 @@ sessions = sa.Table(
     sa.Column("last_seen_at", sa.Float, nullable=False),
 )
 
+# One row per login attempt that did not succeed. A row is written *before* the password is
+# checked (reserving the attempt) and removed when the password was right.
 login_failures = sa.Table(
     "console_login_failures",
     metadata,
@@ -167,6 +170,26 @@ login_failures = sa.Table(
     sa.Column("at", sa.Float, nullable=False),
     sa.Index("ix_console_fail_user", "username", "at"),
     sa.Index("ix_console_fail_ip", "ip", "at"),
+)
+
+# One row per throttled key ("name:rita", "addr:203.0.113.7"), written first in every login
+# attempt's transaction: the row lock (the database lock on SQLite) makes concurrent
+# attempts on the same name or address take turns, so none sees a stale count.
+login_locks = sa.Table(
+    "console_login_locks",
+    metadata,
+    sa.Column("key", sa.String(80), primary_key=True),
+    sa.Column("used_at", sa.Float, nullable=False),
+)
+
+# Addresses a user has logged in from: a right password from one of them is not slowed down
+# by failures for that user name from elsewhere.
+known_addresses = sa.Table(
+    "console_known_addresses",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("ip", sa.String(64), primary_key=True),
+    sa.Column("last_login_at", sa.Float, nullable=False),
 )
 
 # Append-only: database triggers refuse UPDATE and DELETE (see database.create_schema).

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from assistant.proxies import TrustedProxies, parse_trusted_proxies
+
 DEFAULT_DB_URL = "sqlite:///.state/tracker.db"
 COOKIE_SECURE_MODES = ("auto", "always", "never")
 
@@ -30,6 +32,23 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
+def _trusted_proxies(env: Mapping[str, str]) -> TrustedProxies:
+    """``CONSOLE_TRUSTED_PROXIES``. The old ``CONSOLE_PROXIES_COUNT`` trusted forwarded
+    headers from any peer; it is refused rather than ignored, so a console behind a proxy
+    is not left seeing every client as the proxy's address."""
+    raw = env.get("CONSOLE_TRUSTED_PROXIES", "")
+    old = env.get("CONSOLE_PROXIES_COUNT", "").strip()
+    if old not in ("", "0") and not raw.strip():
+        raise ValueError(
+            "CONSOLE_PROXIES_COUNT is no longer supported: set CONSOLE_TRUSTED_PROXIES to the "
+            "proxy's address (for example 127.0.0.1)"
+        )
+    try:
+        return parse_trusted_proxies(raw)
+    except ValueError as error:
+        raise ValueError(f"CONSOLE_TRUSTED_PROXIES: {error}") from None
+
+
 @dataclass(frozen=True)
 class ConsoleSettings:
     db_url: str = DEFAULT_DB_URL
@@ -40,10 +59,17 @@ class ConsoleSettings:
     timezone: str = "America/Los_Angeles"
     # "auto": Secure when the request came over https (directly or through a trusted proxy).
     cookie_secure: str = "auto"
-    proxies_count: int = 0
+    # Forwarded headers are believed only from these peers (reverse proxies).
+    trusted_proxies: TrustedProxies = ()
     index_interval_s: float = 2.0
+    # Login throttling, per user name and (with IP_FAILURE_FACTOR times the failures) per
+    # address: failures are free up to login_max_failures; each further attempt waits
+    # login_delay_s after the last failure, doubling up to login_max_delay_s. A streak of
+    # failures is forgotten after login_window_s without one.
     login_max_failures: int = 5
     login_window_s: int = 15 * 60
+    login_delay_s: int = 30
+    login_max_delay_s: int = 5 * 60
     page_size: int = 50
     export_limit: int = 5000
     # The knowledge folder, for the Clinical review page (and the support line's numbers).
@@ -54,6 +80,12 @@ class ConsoleSettings:
             raise ValueError(
                 f"CONSOLE_COOKIE_SECURE must be one of {COOKIE_SECURE_MODES}, "
                 f"got {self.cookie_secure!r}"
+            )
+        if not 0 < self.login_delay_s <= self.login_max_delay_s < self.login_window_s:
+            raise ValueError(
+                "login delays must satisfy 0 < CONSOLE_LOGIN_DELAY_S <= "
+                "CONSOLE_LOGIN_MAX_DELAY_S < CONSOLE_LOGIN_WINDOW_S, got "
+                f"{self.login_delay_s}, {self.login_max_delay_s}, {self.login_window_s}"
             )
 
     @classmethod
@@ -66,9 +98,11 @@ class ConsoleSettings:
             retention_days=_int(env, "CONSOLE_RETENTION_DAYS", 90, minimum=1),
             timezone=env.get("CONSOLE_TIMEZONE", "America/Los_Angeles"),
             cookie_secure=env.get("CONSOLE_COOKIE_SECURE", "auto"),
-            proxies_count=_int(env, "CONSOLE_PROXIES_COUNT", 0),
+            trusted_proxies=_trusted_proxies(env),
             login_max_failures=_int(env, "CONSOLE_LOGIN_MAX_FAILURES", 5, minimum=1),
             login_window_s=_int(env, "CONSOLE_LOGIN_WINDOW_S", 15 * 60, minimum=1),
+            login_delay_s=_int(env, "CONSOLE_LOGIN_DELAY_S", 30, minimum=1),
+            login_max_delay_s=_int(env, "CONSOLE_LOGIN_MAX_DELAY_S", 5 * 60, minimum=1),
             knowledge_dir=(
                 Path(env["KNOWLEDGE_DIR"]) if env.get("KNOWLEDGE_DIR") else _default_knowledge_dir()
             ),

@@ -1,4 +1,4 @@
-"""Server-side staff sessions, their CSRF tokens, and login throttling.
+"""Server-side staff sessions and their CSRF tokens (login throttling: ``login_throttle``).
 
 The cookie holds 256 random bits; the table keeps only their SHA-256, so a copy of the
 database does not let anyone log in. A session ends after ``idle_timeout_s`` without a request.
@@ -19,8 +19,6 @@ from assistant.console.accounts import User, get_user
 
 # Sessions seen less than this long ago are not rewritten on every request.
 TOUCH_EVERY_S = 10.0
-# One address may fail this many times more than one user name (a shared clinic NAT).
-IP_FAILURE_FACTOR = 4
 
 
 @dataclass(frozen=True)
@@ -82,34 +80,3 @@ def drop_idle_sessions(connection: Connection, now: float, idle_timeout_s: float
             table.delete().where(table.c.last_seen_at < now - idle_timeout_s)
         ).rowcount
     )
-
-
-def login_throttled(
-    connection: Connection,
-    username: str,
-    ip: str,
-    now: float,
-    window_s: float,
-    max_failures: int,
-) -> bool:
-    """Too many recent failures for this user name, or from this address."""
-    table = schema.login_failures
-    since = now - window_s
-    by_name = connection.execute(
-        sa.select(sa.func.count()).where(table.c.username == username, table.c.at > since)
-    ).scalar()
-    by_ip = connection.execute(
-        sa.select(sa.func.count()).where(table.c.ip == ip, table.c.at > since)
-    ).scalar()
-    return int(by_name or 0) >= max_failures or int(by_ip or 0) >= max_failures * IP_FAILURE_FACTOR
-
-
-def record_login_failure(connection: Connection, username: str, ip: str, now: float) -> None:
-    connection.execute(
-        schema.login_failures.insert().values(username=username[:64], ip=ip[:64], at=now)
-    )
-
-
-def clear_login_failures(connection: Connection, username: str, before: float) -> None:
-    table = schema.login_failures
-    connection.execute(table.delete().where(table.c.username == username, table.c.at <= before))

@@ -256,6 +256,32 @@ def test_emergency_shows_the_banner(page: Page) -> None:
     assert banner.locator("a[href='tel:911']").count() == 1
 
 
+def test_end_chat_leaves_nothing_for_the_next_person_at_the_computer(page: Page) -> None:
+    open_chat(page)
+    ask(page, "my rash is itchy, what are the side effects")
+    end = page.get_by_role("button", name="End chat")
+    expect(end).to_be_visible()
+    with page.expect_response(lambda r: r.url.endswith("/webhooks/web/end")) as ended:
+        end.click()
+    assert ended.value.status == 200
+    assert page.locator("[data-role]").count() == 0
+    expect(page.get_by_test_id("cc-notice")).to_contain_text("Chat ended")
+    expect(page.get_by_test_id("cc-input")).to_be_focused()
+    page.wait_for_function(
+        "() => !Object.keys(sessionStorage).some(k => k.startsWith('cc-'))", timeout=5000
+    )
+    assert not [c for c in page.context.cookies() if c["name"].endswith("cc_session")]
+    with page.expect_response(lambda r: r.url.endswith("/webhooks/web/history")) as history:
+        page.reload()
+    assert history.value.json() == {"messages": []}
+    open_chat(page)
+    assert page.locator("[data-role]").count() == 0
+    assert "rash" not in page.get_by_test_id("cc-panel").inner_text().lower()
+    ask(page, "when is the infusion center open")  # a new conversation
+    users = page.locator("[data-role=user]").all_inner_texts()
+    assert len(users) == 1 and "infusion center" in users[0]
+
+
 def test_input_is_limited_and_a_double_send_is_sent_once(page: Page) -> None:
     open_chat(page)
     box = page.get_by_test_id("cc-input")

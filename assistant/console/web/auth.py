@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 import secrets
 
 import sqlalchemy as sa
@@ -12,13 +13,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from assistant.console import audit
 from assistant.console.accounts import authenticate
-from assistant.console.staff_sessions import (
-    clear_login_failures,
-    end_session,
-    login_throttled,
-    record_login_failure,
-    start_session,
+from assistant.console.login_throttle import (
+    ThrottlePolicy,
+    begin_login_attempt,
+    login_succeeded,
 )
+from assistant.console.staff_sessions import end_session, start_session
 from assistant.console.web.guards import (
     CSRF_FIELD,
     LOGIN_CSRF_COOKIE,
@@ -62,6 +62,25 @@ async def login_form(request: Request) -> HTTPResponse:
     return _login_page(request)
 
 
+def _wait_text(seconds: float) -> str:
+    whole = max(1, math.ceil(seconds))
+    if whole == 1:
+        return "1 second"
+    if whole < 120:
+        return f"{whole} seconds"
+    return f"{math.ceil(whole / 60)} minutes"
+
+
+def _throttled_page(request: Request, wait_s: float) -> HTTPResponse:
+    reply = _login_page(
+        request,
+        status=429,
+        error=f"Too many failed attempts. Wait {_wait_text(wait_s)}, then try again.",
+    )
+    reply.headers["Retry-After"] = str(max(1, math.ceil(wait_s)))
+    return reply
+
+
 @bp.post("/login")
 async def login(request: Request) -> HTTPResponse:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
@@ -69,29 +88,22 @@ async def login(request: Request) -> HTTPResponse:
     if not expected or not sent or not hmac.compare_digest(sent.encode(), expected.encode()):
         return forbidden(request, "The login form expired. Reload the page and try again.")
     app = request.app
-    settings = app.ctx.settings
     db = app.ctx.db
     username = form_value(request, "username", 64).strip().lower()
     password = form_value(request, "password", 1024)
     ip = client_ip(request)
     now = app.ctx.clock()
-    throttled = await db.run(
-        login_throttled, username, ip, now, settings.login_window_s, settings.login_max_failures
-    )
-    if throttled:
-        await db.run(audit.record, username or "?", "login_throttled", "", "", ip)
-        minutes = max(1, settings.login_window_s // 60)
-        return _login_page(
-            request,
-            status=429,
-            error=f"Too many failed attempts. Wait {minutes} minutes, or ask an admin.",
-        )
+    # Reserved before the password is checked, so parallel guesses cannot outrun the count.
+    policy = ThrottlePolicy.from_settings(app.ctx.settings)
+    attempt = await db.run(begin_login_attempt, username or "?", ip, now, policy)
+    if not attempt.allowed:
+        await db.run(audit.record, username or "?", "login_throttled", "", attempt.limited_by, ip)
+        return _throttled_page(request, attempt.wait_s)
     user = await db.run(authenticate, username, password) if username and password else None
     if user is None:
-        await db.run(record_login_failure, username or "?", ip, now)
         await db.run(audit.record, username or "?", "login_failed", "", "", ip)
         return _login_page(request, status=401, error="Wrong user name or password.")
-    await db.run(clear_login_failures, username, now)
+    await db.run(login_succeeded, attempt, user.username, ip, now)
     token, _csrf = await db.run(start_session, user, now)
     await db.run(audit.record, user.username, "login", "", f"role={user.role}", ip)
     reply = response.redirect(safe_next(form_value(request, "next", 500) or None))

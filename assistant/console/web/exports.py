@@ -31,7 +31,8 @@ async def export_as_json(request: Request) -> HTTPResponse:
 
 async def _export(request: Request, fmt: str) -> HTTPResponse:
     app = request.app
-    filters = InboxFilters.parse(request.args)
+    # Searched (and written to the audit log) masked, like the inbox search.
+    filters = InboxFilters.parse(request.args).masked(app.ctx.masker)
     content_type, build = FORMATS[fmt]
     limit = app.ctx.settings.export_limit
 

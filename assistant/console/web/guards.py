@@ -13,6 +13,7 @@ from sanic import HTTPResponse, Request, Sanic, response
 from assistant.console import audit
 from assistant.console.settings import ConsoleSettings
 from assistant.console.staff_sessions import StaffSession, load_session
+from assistant.proxies import client_address, request_scheme
 
 SESSION_COOKIE = "console_session"
 LOGIN_CSRF_COOKIE = "console_login_csrf"
@@ -35,9 +36,16 @@ SECURITY_HEADERS = {
 Handler = Callable[..., Coroutine[Any, Any, HTTPResponse]]
 
 
+def _peer(request: Request) -> str:
+    """The address at the other end of the connection (the socket's peer)."""
+    return str(request.ip or "")
+
+
 def client_ip(request: Request) -> str:
-    """The client address (the forwarded one only when CONSOLE_PROXIES_COUNT trusts a proxy)."""
-    return str(request.remote_addr or request.ip or "")
+    """The client's address: the peer's, or the forwarded one when the peer is one of
+    CONSOLE_TRUSTED_PROXIES."""
+    trusted = request.app.ctx.settings.trusted_proxies
+    return client_address(_peer(request), request.headers.getall("x-forwarded-for", []), trusted)
 
 
 async def audit_staff_action(
@@ -50,8 +58,15 @@ async def audit_staff_action(
 
 
 def is_secure(request: Request) -> bool:
-    mode = request.app.ctx.settings.cookie_secure
-    return mode == "always" or (mode == "auto" and request.scheme == "https")
+    """Whether cookies get Secure: always, never, or ("auto") when the client used https,
+    directly or (X-Forwarded-Proto) through one of CONSOLE_TRUSTED_PROXIES."""
+    settings: ConsoleSettings = request.app.ctx.settings
+    if settings.cookie_secure != "auto":
+        return settings.cookie_secure == "always"
+    forwarded = request.headers.getall("x-forwarded-proto", [])
+    # request.scheme is the connection's own: create_app turns Sanic's proxy support off.
+    scheme = request_scheme(_peer(request), forwarded, request.scheme, settings.trusted_proxies)
+    return scheme == "https"
 
 
 def set_cookie(

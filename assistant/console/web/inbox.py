@@ -16,13 +16,21 @@ async def home(request: Request) -> HTTPResponse:
     return response.redirect("/inbox")
 
 
+async def audit_search(request: Request, query: str) -> None:
+    """Every search is audited, with contact details in it masked (people read the audit
+    log too). Looking a patient up by phone number or email is its own action."""
+    masker = request.app.ctx.masker
+    action = "search_contact" if masker.has_contact_details(query) else "inbox_search"
+    await audit_staff_action(request, action, "inbox", masker.mask(query))
+
+
 @bp.get("/inbox")
 async def inbox(request: Request) -> HTTPResponse:
     app = request.app
     filters = InboxFilters.parse(request.args)
-    if filters.q and app.ctx.masker.has_contact_details(filters.q):
-        # Looking a patient up by phone number or email is audited like a reveal.
-        await audit_staff_action(request, "search_contact", "inbox", app.ctx.masker.mask(filters.q))
+    if filters.q:
+        await audit_search(request, filters.q)
+    filters = filters.masked(app.ctx.masker)
     page = await app.ctx.db.run(inbox_page, filters, app.ctx.tz, app.ctx.settings.page_size)
     tags = await app.ctx.db.run(known_tags)
     return render(

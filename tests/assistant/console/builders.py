@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 from zoneinfo import ZoneInfo
 
+import httpx
 import markupsafe
 import pytest
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ from assistant.console import accounts, schema
 from assistant.console import app as console_app
 from assistant.console.database import Database
 from assistant.console.masking import Masker
-from tests.support.console_harness import ROOT, EventWriter
+from tests.support.console_harness import ROOT, Console, ConsoleClient, EventWriter
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 SUPPORT_NUMBERS = ("1-800-233-2771", "+18002332771")
@@ -47,6 +48,18 @@ def quick_startup(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(
         accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     )
+
+
+async def client_at(console: Console, ip: str, port: int = 50000) -> ConsoleClient:
+    """A browser whose connection comes from ``ip`` (the socket peer the app sees)."""
+    client = console.client()
+    await client.http.aclose()
+    client.http = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=console.app, client=(ip, port)),
+        base_url="http://console.test",
+        follow_redirects=False,
+    )
+    return client
 
 
 def support_masker() -> Masker:
@@ -124,7 +137,7 @@ def chat(
     events.session(sender, channel)
     for message in messages:
         text, intent = message[0], message[1]
-        confidence = message[2] if len(message) > 2 else 0.95  # type: ignore[misc]
+        confidence = message[2] if len(message) > 2 else 0.95
         events.user(sender, text, intent, confidence=confidence, channel=channel)
         events.bot(sender, f"Answer to {intent}.", f"kb.{intent}")
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import sys
 from typing import Dict, List, Optional, Tuple
 from urllib.parse import quote
 
@@ -10,9 +12,10 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from assistant.console import schema
-from assistant.console.accounts import AccountError, add_user
-from assistant.console.staff_sessions import IP_FAILURE_FACTOR
+from assistant.console import cli, schema
+from assistant.console.accounts import AccountError, add_user, set_password
+from assistant.console.login_throttle import IP_FAILURE_FACTOR
+from assistant.proxies import parse_trusted_proxies
 from tests.support.console_harness import (
     PASSWORD,
     Console,
@@ -24,6 +27,10 @@ from tests.support.console_harness import (
 
 SESSION_COOKIE = "console_session"
 WRONG = "not the right password at all"
+NEW_PASSWORD = "a brand new passphrase"
+# The httpx ASGI transport's client address: the peer of every test request.
+TEST_PEER = "127.0.0.1"
+PEER_IS_PROXY = parse_trusted_proxies(TEST_PEER)
 PAGES = (
     "/inbox",
     "/",
@@ -256,10 +263,8 @@ async def test_cookie_is_secure_over_https(console: Console) -> None:
 async def test_cookie_is_secure_behind_a_trusted_https_proxy(
     db_url: str, clock: ManualClock
 ) -> None:
-    # Sanic 21.12 reads X-Forwarded-Proto only when PROXIES_COUNT finds the proxy's
-    # X-Forwarded-For entry, as a real proxy (nginx, Caddy) sends both.
     proxy = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"}
-    async with running_console(db_url, clock, proxies_count=1) as console:
+    async with running_console(db_url, clock, trusted_proxies=PEER_IS_PROXY) as console:
         console.add_user("rita")
         reply = await login_sending_secure_cookie(console.client(), proxy)
         assert reply.status_code == 302
@@ -375,7 +380,9 @@ async def test_failures_from_one_address_across_names_are_throttled(
 ) -> None:
     noisy = {"X-Forwarded-For": "203.0.113.7"}
     quiet = {"X-Forwarded-For": "198.51.100.9"}
-    async with running_console(db_url, clock, proxies_count=1, login_max_failures=2) as console:
+    async with running_console(
+        db_url, clock, trusted_proxies=PEER_IS_PROXY, login_max_failures=2
+    ) as console:
         limit = console.app.ctx.settings.login_max_failures * IP_FAILURE_FACTOR
         console.add_user("rita")
         client = console.client()
@@ -595,6 +602,51 @@ async def test_short_password_is_refused_on_the_admin_page(console: Console) -> 
     assert reply.status_code == 400
     assert "at least 12 characters" in reply.text
     assert count(console, schema.users, schema.users.c.username == "sam") == 0
+
+
+async def _sessions_of_rita_end_but_not_sams(
+    console: Console, rita: List[ConsoleClient], sam: ConsoleClient
+) -> None:
+    for client in rita:
+        reply = await client.get("/inbox")
+        assert reply.status_code == 302
+        assert reply.headers["location"].startswith("/login?")
+    assert (await sam.get("/inbox")).status_code == 200
+    users = schema.users.c
+    sams_id = schema.sessions.c.user_id.in_(sa.select(users.id).where(users.username == "sam"))
+    assert count(console, schema.sessions) == count(console, schema.sessions, sams_id) == 1
+    assert (await console.client().login("rita")).status_code == 401  # the old password
+    assert (await console.client().login("rita", NEW_PASSWORD)).status_code == 302
+
+
+async def test_changing_a_password_ends_every_session_of_that_user(console: Console) -> None:
+    rita = await console.logged_in("rita")
+    rita_elsewhere = console.client()
+    assert (await rita_elsewhere.login("rita")).status_code == 302
+    sam = await console.logged_in("sam")
+    known = schema.known_addresses
+    assert count(console, known, known.c.username == "rita") == 1
+
+    console.db.call(set_password, "rita", NEW_PASSWORD)
+
+    assert count(console, known, known.c.username == "rita") == 0  # known again once used
+    await _sessions_of_rita_end_but_not_sams(console, [rita, rita_elsewhere], sam)
+
+
+async def test_a_password_changed_with_the_cli_ends_that_users_sessions(
+    console: Console, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rita = await console.logged_in("rita")
+    sam = await console.logged_in("sam")
+    monkeypatch.setenv("CONSOLE_DB_URL", db_url)
+    monkeypatch.setattr(sys, "stdin", io.StringIO(NEW_PASSWORD + "\n"))
+
+    assert cli.main(["users", "password", "rita"]) == 0
+
+    changes = console.audit_rows("user_change")
+    assert [(row.target, row.detail) for row in changes] == [("rita", "password")]
+    assert changes[0].actor.startswith("cli")
+    await _sessions_of_rita_end_but_not_sams(console, [rita], sam)
 
 
 # -- where login sends you ----------------------------------------------------------------

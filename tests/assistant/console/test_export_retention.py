@@ -15,6 +15,7 @@ from assistant.console import audit, schema
 from assistant.console.export import CSV_COLUMNS
 from assistant.console.retention import DAY_S, purge_older_than
 from assistant.console.review import add_note, add_tag, correct_intent
+from assistant.stores.replica_tables import web_client_messages
 from tests.assistant.console.builders import (
     conversations,
     last_event_id,
@@ -312,6 +313,30 @@ def test_indexing_after_a_purge_continues(console: Console, events: EventWriter)
     console.index()
 
     assert [(c.id, c.turns) for c in conversations(console.db)] == [(3, 1), (4, 2)]
+
+
+def test_purge_deletes_web_chat_retry_records_older_than_the_cutoff(console: Console) -> None:
+    """The web chat's client-id records (its replies to retried messages) in the same
+    database go at the same cutoff; newer ones stay."""
+    table = web_client_messages
+    table.create(console.db.engine)
+    now = console.clock.now
+    with console.db.engine.begin() as connection:
+        for sender, age_days in (("old", 120), ("edge", 91), ("new", 10)):
+            connection.execute(
+                table.insert().values(
+                    sender_id=sender, client_id="c1", replies="[]", at=now - age_days * DAY_S
+                )
+            )
+
+    result = purge_older_than(console.db.engine, 90, now)
+
+    assert result.web_messages == 2
+    assert [r.sender_id for r in rows(console.db, table)] == ["new"]
+
+
+def test_purge_without_web_chat_records_in_the_database(console: Console) -> None:
+    assert purge_older_than(console.db.engine, 90, console.clock.now).web_messages == 0
 
 
 def test_purge_needs_at_least_a_day(console: Console) -> None:
