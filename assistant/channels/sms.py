@@ -1,11 +1,17 @@
 """SMS channel at ``POST /webhooks/sms/webhook``, for Twilio's Messaging webhook.
 
 Unlike Rasa's built-in Twilio channel it:
-- verifies ``X-Twilio-Signature`` with the auth token (403 and nothing stored otherwise);
+- verifies ``X-Twilio-Signature`` with the auth token over the raw form, empty fields included
+  (403 and nothing stored otherwise); only ``application/x-www-form-urlencoded`` is read (415);
+- handles each MessageSid once: a replayed webhook gets 409 and never reaches the bot, one
+  without a MessageSid gets 400;
 - answers synchronously with TwiML (no outbound credentials, no blocking API calls), always
   within ``reply_timeout_s``: a slow bot gets an apology with the support number instead;
 - handles STOP/START/HELP itself; an opted-out number gets no replies, across restarts;
-- turns buttons into a numbered menu ("Reply 1 for ...") and maps "1" back to the choice;
+- turns buttons into a numbered menu ("Reply 1 for ...") and maps "1" back to the choice
+  (decimal digits of any script; "²" or "①" are text);
+- keeps opt-outs, menus and handled MessageSids in the tracker database, so replicas agree;
+  the database calls run in worker threads, off the event loop;
 - sends each answer's SMS form, plain GSM-7 (unless the patient wrote in another script),
   split at sentence boundaries;
 - names the conversation by an HMAC of the phone number, so raw numbers never reach the
@@ -13,15 +19,17 @@ Unlike Rasa's built-in Twilio channel it:
 
 Configuration comes from the environment (secrets never live in credentials.yml):
 ``TWILIO_AUTH_TOKEN`` (required), ``SMS_ID_SECRET`` (required, 16+ bytes),
-``SMS_PUBLIC_URL`` (the URL the provider calls, when behind a proxy),
-``SMS_STATE_DB`` (default ``.state/sms.db``) and ``SMS_REPLY_TIMEOUT_S`` (default 2.5).
+``SMS_PUBLIC_URL`` (the URL the provider calls, when behind a proxy: it is what is signed),
+``SMS_STATE_DB_URL`` (the state database, e.g. the tracker's PostgreSQL URL; its tables must
+exist), else ``SMS_STATE_DB`` (a development SQLite file, default ``.state/sms.db``), and
+``SMS_REPLY_TIMEOUT_S`` (default 2.5).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
@@ -34,11 +42,13 @@ from twilio.twiml.messaging_response import MessagingResponse
 from assistant.channels.output import AnnotatedOutputChannel, collect_replies
 from assistant.channels.settings import check_credentials, knowledge_store, required_secret
 from assistant.knowledge import SMS, KnowledgeStore
-from assistant.sms.identity import conversation_id, normalize_number
+from assistant.sms.form import FormError, IncomingSms, WebhookForm, parse_form, read_message
+from assistant.sms.identity import conversation_id
 from assistant.sms.keywords import Keyword, keyword_of
+from assistant.sms.menu import chosen_payload
 from assistant.sms.reply import shape_reply
 from assistant.sms.segments import is_gsm7
-from assistant.sms.state import SmsState
+from assistant.sms.state import SmsState, database_url
 from assistant.text_guard import RejectedMessage, clean_user_text
 
 logger = logging.getLogger(__name__)
@@ -91,7 +101,7 @@ class SmsInput(InputChannel):
         return cls(
             auth_token=token,
             id_secret=secret,
-            state=SmsState(Path(env.get("SMS_STATE_DB", ".state/sms.db"))),
+            state=SmsState(database_url(env)),
             store=store,
             public_url=env.get("SMS_PUBLIC_URL") or None,
             reply_timeout_s=float(env.get("SMS_REPLY_TIMEOUT_S", DEFAULT_REPLY_TIMEOUT_S)),
@@ -104,7 +114,7 @@ class SmsInput(InputChannel):
     def _signed_url(self, request: Request) -> str:
         return self.public_url or request.url
 
-    def _is_signed(self, request: Request, form: Dict[str, str]) -> bool:
+    def _is_signed(self, request: Request, form: WebhookForm) -> bool:
         signature = request.headers.get(SIGNATURE_HEADER, "")
         return bool(signature) and self.validator.validate(
             self._signed_url(request), form, signature
@@ -128,30 +138,56 @@ class SmsInput(InputChannel):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            form = {key: values[0] for key, values in (request.form or {}).items() if values}
+            try:
+                form = parse_form(request.body, request.headers.get("content-type"))
+            except FormError as error:
+                return response.json({"error": str(error)}, status=error.status)
             if not self._is_signed(request, form):
                 logger.warning("SMS webhook: missing or invalid signature; rejected")
                 return response.json({"error": "invalid signature"}, status=403)
-            number = normalize_number(form.get("From", ""))
-            if number is None:
-                return response.json({"error": "From is not a phone number"}, status=400)
-            sender = conversation_id(number, self.id_secret)
-            body = form.get("Body", "")
-            keyword = keyword_of(body)
-            opted_out = self.state.is_opted_out(sender)
-            if keyword is Keyword.STOP:
-                self.state.set_opted_out(sender, True)
-                return self._keyword_reply(KEYWORD_ENTRIES[Keyword.STOP])
-            if keyword is Keyword.START and (opted_out or body.strip().upper() != "YES"):
-                self.state.set_opted_out(sender, False)
-                return self._keyword_reply(KEYWORD_ENTRIES[Keyword.START])
-            if opted_out:
-                return self._twiml([])
-            if keyword is Keyword.HELP:
-                return self._keyword_reply(KEYWORD_ENTRIES[Keyword.HELP])
-            return await self._converse(on_new_message, request, sender, body)
+            try:
+                incoming = read_message(form)
+            except FormError as error:
+                return response.json({"error": str(error)}, status=error.status)
+            sender = conversation_id(incoming.number, self.id_secret)
+            first, opted_out = await asyncio.to_thread(self._admit, incoming, sender)
+            if not first:
+                # The sid is the provider's id, neither the number nor the text.
+                logger.warning(
+                    "SMS webhook: MessageSid %s was already handled; replay refused",
+                    incoming.message_sid,
+                )
+                return response.json({"error": "MessageSid already handled"}, status=409)
+            return await self._answer(on_new_message, request, sender, incoming.body, opted_out)
 
         return webhook
+
+    def _admit(self, incoming: IncomingSms, sender: str) -> tuple[bool, bool]:
+        """Record the MessageSid (False for a replay) and read the sender's opt-out."""
+        if not self.state.record_message(incoming.message_sid):
+            return False, False
+        return True, self.state.is_opted_out(sender)
+
+    async def _answer(
+        self,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        request: Request,
+        sender: str,
+        body: str,
+        opted_out: bool,
+    ) -> HTTPResponse:
+        keyword = keyword_of(body)
+        if keyword is Keyword.STOP:
+            await asyncio.to_thread(self.state.set_opted_out, sender, True)
+            return self._keyword_reply(KEYWORD_ENTRIES[Keyword.STOP])
+        if keyword is Keyword.START and (opted_out or body.strip().upper() != "YES"):
+            await asyncio.to_thread(self.state.set_opted_out, sender, False)
+            return self._keyword_reply(KEYWORD_ENTRIES[Keyword.START])
+        if opted_out:
+            return self._twiml([])
+        if keyword is Keyword.HELP:
+            return self._keyword_reply(KEYWORD_ENTRIES[Keyword.HELP])
+        return await self._converse(on_new_message, request, sender, body)
 
     async def _converse(
         self,
@@ -161,11 +197,9 @@ class SmsInput(InputChannel):
         body: str,
     ) -> HTTPResponse:
         knowledge = self.store.current()
-        menu = self.state.menu(sender)
-        choice = body.strip().rstrip(".)")
-        if choice.isdigit() and 1 <= int(choice) <= len(menu):
-            text = menu[int(choice) - 1]  # the payload of the button the number stands for
-        else:
+        menu = await asyncio.to_thread(self.state.menu, sender)
+        text = chosen_payload(body, menu)  # the payload of the button the number stands for
+        if text is None:
             try:
                 text = clean_user_text(body, trusted_payloads=())
             except RejectedMessage:
@@ -178,5 +212,5 @@ class SmsInput(InputChannel):
         if messages is None:
             return self._keyword_reply("sms.slow_reply")
         reply = shape_reply(messages, knowledge, allow_unicode=not is_gsm7(body))
-        self.state.set_menu(sender, reply.menu)
+        await asyncio.to_thread(self.state.set_menu, sender, reply.menu)
         return self._twiml(reply.parts)

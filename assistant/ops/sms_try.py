@@ -15,20 +15,31 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ElementTree
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 from twilio.request_validator import RequestValidator
 
 
-def signed_form(url: str, token: str, sender: str, body: str) -> Tuple[bytes, Dict[str, str]]:
-    """A Messaging webhook form and its headers, signed like the provider signs it."""
+def signed_form(
+    url: str, token: str, sender: str, body: str, message_sid: Optional[str] = None
+) -> Tuple[bytes, Dict[str, str]]:
+    """A Messaging webhook form and its headers, signed like the provider signs it.
+
+    Like the provider's, the form has empty fields (an unknown city or ZIP code), and each
+    message a new MessageSid unless ``message_sid`` repeats one (a replay).
+    """
     form = {
-        "MessageSid": "SM" + secrets.token_hex(16),
+        "MessageSid": message_sid or "SM" + secrets.token_hex(16),
         "AccountSid": "AC" + "0" * 32,
         "From": sender,
+        "FromCity": "",
+        "FromState": "",
+        "FromZip": "",
+        "FromCountry": "US",
         "To": "+18002332771",
         "Body": body,
         "NumMedia": "0",
+        "NumSegments": "1",
     }
     signature = RequestValidator(token).compute_signature(url, form)
     headers = {

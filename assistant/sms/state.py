@@ -1,78 +1,227 @@
-"""What the SMS channel remembers per conversation (by hashed id): opt-out and the last menu.
+"""What the SMS channel remembers: per conversation (by hashed id) the opt-out and the last
+numbered menu, and which MessageSids it has already handled.
 
-Kept in a small SQLite file so it survives restarts.
+It lives in the tracker database, in the tables of ``assistant.stores.replica_tables``, so
+every Rasa replica sees the same opt-outs and menus and a webhook replayed to another replica
+is still recognised. On a development SQLite file the tables are created here; on PostgreSQL
+the schema owner creates them and a missing table stops the channel at startup.
+
+Every method blocks on the database: the channel calls them from a worker thread.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import List
+from typing import Any, Callable, Dict, List, Mapping
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS opt_out (
-    conversation_id TEXT PRIMARY KEY,
-    opted_out INTEGER NOT NULL,
-    changed_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS menu (
-    conversation_id TEXT PRIMARY KEY,
-    payloads TEXT NOT NULL,
-    created_at REAL NOT NULL
-);
-"""
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Engine, make_url
+
+from assistant.stores.replica_tables import metadata, sms_menus, sms_messages, sms_opt_outs
+
+STATE_URL_ENV = "SMS_STATE_DB_URL"
+STATE_PATH_ENV = "SMS_STATE_DB"
+DEFAULT_STATE_PATH = ".state/sms.db"
+STATE_TABLES = (sms_opt_outs, sms_menus, sms_messages)
+KEEP_MESSAGES_S = 7 * 24 * 3600.0  # a MessageSid older than this is forgotten
+PRUNE_EVERY_S = 3600.0  # how often each process deletes forgotten MessageSids
+
+# The INSERT with ON CONFLICT of each supported database.
+_INSERTS: Dict[str, Callable[[sa.Table], Any]] = {
+    "sqlite": sqlite.insert,
+    "postgresql": postgresql.insert,
+}
+
+
+class StateDatabaseError(RuntimeError):
+    """The state database cannot be used (the message says which and why)."""
+
+
+class MissingTablesError(StateDatabaseError):
+    """The state tables are not in the PostgreSQL database (the message names them)."""
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def database_url(env: Mapping[str, str]) -> str:
+    """``SMS_STATE_DB_URL`` if set, else the SQLite file ``SMS_STATE_DB`` (development)."""
+    url = env.get(STATE_URL_ENV, "").strip()
+    if url:
+        return url
+    return sqlite_url(Path(env.get(STATE_PATH_ENV) or DEFAULT_STATE_PATH))
+
+
+def _safe(url: URL) -> str:
+    return str(url.render_as_string(hide_password=True))
+
+
+def _use_wal(dbapi_connection: Any, _record: Any) -> None:
+    """Readers do not wait for a writer on the development SQLite file."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
 
 
 class SmsState:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
-        self._lock = threading.Lock()
+    """Opt-outs, menus and handled MessageSids in one database, safe to share between
+    threads, processes and replicas (each write is one atomic statement)."""
+
+    def __init__(
+        self,
+        url: str,
+        clock: Callable[[], float] = time.time,
+        keep_messages_s: float = KEEP_MESSAGES_S,
+        prune_every_s: float = PRUNE_EVERY_S,
+    ) -> None:
+        parsed = make_url(url)
+        backend = parsed.get_backend_name()
+        if backend not in _INSERTS:
+            raise ValueError(
+                f"the SMS state database must be SQLite or PostgreSQL, not {backend!r} "
+                f"({STATE_URL_ENV}={_safe(parsed)})"
+            )
+        self._insert = _INSERTS[backend]
+        self._clock = clock
+        self._keep_messages_s = keep_messages_s
+        self._prune_every_s = prune_every_s
+        self._next_prune_at = 0.0
+        self._prune_lock = threading.Lock()
+        if backend == "sqlite":
+            self.engine = self._open_sqlite(parsed)
+        else:
+            self.engine = sa.create_engine(
+                parsed, future=True, hide_parameters=True, pool_pre_ping=True
+            )
+            self._check_tables(parsed)
+
+    @staticmethod
+    def _open_sqlite(url: URL) -> Engine:
+        if not url.database or url.database == ":memory:":
+            raise ValueError(
+                f"the SMS state needs a SQLite file, not {_safe(url)!r}: an in-memory database "
+                "is lost between connections"
+            )
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, future=True, hide_parameters=True)
+        sa.event.listen(engine, "connect", _use_wal)
+        metadata.create_all(engine, tables=list(STATE_TABLES), checkfirst=True)
+        return engine
+
+    def _check_tables(self, url: URL) -> None:
+        try:
+            with self.engine.connect() as connection:
+                inspector = sa.inspect(connection)
+                missing = [t.name for t in STATE_TABLES if not inspector.has_table(t.name)]
+        except sa.exc.DBAPIError as error:
+            self.engine.dispose()
+            reason = str(error.orig).strip().splitlines() or [type(error.orig).__name__]
+            raise StateDatabaseError(
+                f"cannot read the SMS state database {_safe(url)} ({STATE_URL_ENV}): {reason[0]}"
+            ) from error
+        if missing:
+            self.engine.dispose()
+            raise MissingTablesError(
+                f"the SMS state table(s) {', '.join(missing)} are missing from {_safe(url)}; "
+                "the database's schema owner creates them (assistant.stores.replica_tables) "
+                "before the assistant starts"
+            )
+
+    # --- Opt-out ---------------------------------------------------------------------------
 
     def is_opted_out(self, conversation_id: str) -> bool:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT opted_out FROM opt_out WHERE conversation_id = ?", (conversation_id,)
-            ).fetchone()
-        return bool(row and row[0])
+        query = sa.select(sms_opt_outs.c.opted_out).where(
+            sms_opt_outs.c.conversation_id == conversation_id
+        )
+        with self.engine.connect() as connection:
+            return bool(connection.execute(query).scalar_one_or_none())
 
     def set_opted_out(self, conversation_id: str, opted_out: bool) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO opt_out VALUES (?, ?, ?) ON CONFLICT(conversation_id) "
-                "DO UPDATE SET opted_out = excluded.opted_out, changed_at = excluded.changed_at",
-                (conversation_id, int(opted_out), time.time()),
-            )
+        statement = self._insert(sms_opt_outs).values(
+            conversation_id=conversation_id, opted_out=opted_out, changed_at=self._clock()
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[sms_opt_outs.c.conversation_id],
+            set_={
+                "opted_out": statement.excluded.opted_out,
+                "changed_at": statement.excluded.changed_at,
+            },
+        )
+        with self.engine.begin() as connection:
+            connection.execute(statement)
 
     def is_opted_out_any(self) -> bool:
         """Whether any conversation has opted out (for checks and audits)."""
-        with self._lock:
-            row = self._db.execute("SELECT 1 FROM opt_out WHERE opted_out = 1 LIMIT 1").fetchone()
-        return row is not None
+        query = sa.select(sa.literal(1)).where(sms_opt_outs.c.opted_out == sa.true()).limit(1)
+        with self.engine.connect() as connection:
+            return connection.execute(query).first() is not None
+
+    # --- Menus -----------------------------------------------------------------------------
 
     def set_menu(self, conversation_id: str, payloads: List[str]) -> None:
-        with self._lock:
-            if payloads:
-                self._db.execute(
-                    "INSERT INTO menu VALUES (?, ?, ?) ON CONFLICT(conversation_id) "
-                    "DO UPDATE SET payloads = excluded.payloads, created_at = excluded.created_at",
-                    (conversation_id, json.dumps(payloads), time.time()),
-                )
-            else:
-                self._db.execute("DELETE FROM menu WHERE conversation_id = ?", (conversation_id,))
+        """Remember the menu just sent; an empty one forgets the previous menu."""
+        if not payloads:
+            forget = sa.delete(sms_menus).where(sms_menus.c.conversation_id == conversation_id)
+            with self.engine.begin() as connection:
+                connection.execute(forget)
+            return
+        statement = self._insert(sms_menus).values(
+            conversation_id=conversation_id,
+            payloads=json.dumps(payloads),
+            created_at=self._clock(),
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=[sms_menus.c.conversation_id],
+            set_={
+                "payloads": statement.excluded.payloads,
+                "created_at": statement.excluded.created_at,
+            },
+        )
+        with self.engine.begin() as connection:
+            connection.execute(statement)
 
     def menu(self, conversation_id: str) -> List[str]:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT payloads FROM menu WHERE conversation_id = ?", (conversation_id,)
-            ).fetchone()
-        return list(json.loads(row[0])) if row else []
+        query = sa.select(sms_menus.c.payloads).where(
+            sms_menus.c.conversation_id == conversation_id
+        )
+        with self.engine.connect() as connection:
+            stored = connection.execute(query).scalar_one_or_none()
+        return [str(payload) for payload in json.loads(stored)] if stored else []
+
+    # --- Handled messages ------------------------------------------------------------------
+
+    def record_message(self, message_sid: str) -> bool:
+        """Note a MessageSid as handled: True the first time, False for a replay.
+
+        One INSERT: of two replicas given the same sid at once, exactly one gets True.
+        """
+        now = self._clock()
+        statement = (
+            self._insert(sms_messages)
+            .values(message_sid=message_sid, received_at=now)
+            .on_conflict_do_nothing(index_elements=[sms_messages.c.message_sid])
+        )
+        with self.engine.begin() as connection:
+            first = connection.execute(statement).rowcount == 1
+        self._prune(now)
+        return bool(first)
+
+    def _prune(self, now: float) -> None:
+        """Forget old MessageSids, at most once per ``prune_every_s`` in this process."""
+        with self._prune_lock:
+            if now < self._next_prune_at:
+                return
+            self._next_prune_at = now + self._prune_every_s
+        old = sa.delete(sms_messages).where(
+            sms_messages.c.received_at < now - self._keep_messages_s
+        )
+        with self.engine.begin() as connection:
+            connection.execute(old)
 
     def close(self) -> None:
-        with self._lock:
-            self._db.close()
+        self.engine.dispose()

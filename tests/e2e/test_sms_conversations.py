@@ -4,37 +4,51 @@ from __future__ import annotations
 
 import sqlite3
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Iterator, List
+from typing import Iterator, List, Optional, Tuple
 
 import pytest
 
 from assistant.ops.sms_try import messages_of, signed_form
+from assistant.sms.identity import conversation_id
+from assistant.sms.state import SmsState, sqlite_url
 from tests.support.assistant_servers import RunningAssistant, start_assistant
 
 pytestmark = pytest.mark.slow
 TOKEN = "e2e-sms-token-4242424242"
 PHONE = "+13105550177"
+SECRET = "e2e-secret-0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
 def sms_assistant(
     trained_model: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[RunningAssistant]:
-    env = {"TWILIO_AUTH_TOKEN": TOKEN, "SMS_ID_SECRET": "e2e-secret-0123456789abcdef"}
+    env = {"TWILIO_AUTH_TOKEN": TOKEN, "SMS_ID_SECRET": SECRET}
     running = start_assistant(tmp_path_factory.mktemp("sms"), trained_model, env=env)
     yield running
     running.stop()
 
 
-def text(assistant: RunningAssistant, body: str, sender: str = PHONE) -> List[str]:
+def post(
+    assistant: RunningAssistant, body: str, sender: str = PHONE, sid: Optional[str] = None
+) -> Tuple[int, List[str]]:
     url = assistant.url.replace("/rest/", "/sms/")
-    data, headers = signed_form(url, TOKEN, sender, body)
+    data, headers = signed_form(url, TOKEN, sender, body, message_sid=sid)
     request = urllib.request.Request(url, data, headers, method="POST")
-    with urllib.request.urlopen(request, timeout=15) as reply:
-        assert reply.status == 200
-        return messages_of(reply.read().decode())
+    try:
+        with urllib.request.urlopen(request, timeout=15) as reply:
+            return reply.status, messages_of(reply.read().decode())
+    except urllib.error.HTTPError as error:
+        return error.code, []
+
+
+def text(assistant: RunningAssistant, body: str, sender: str = PHONE) -> List[str]:
+    status, messages = post(assistant, body, sender)
+    assert status == 200
+    return messages
 
 
 def test_emergency_gets_911_in_the_first_sms(sms_assistant: RunningAssistant) -> None:
@@ -61,6 +75,28 @@ def test_no_raw_phone_number_in_the_tracker(sms_assistant: RunningAssistant) -> 
     for sender_id, data in rows:
         for digits in ("3105550177", "3105550178", "3105550179"):
             assert digits not in sender_id and digits not in data
+
+
+def test_a_replayed_message_is_refused(sms_assistant: RunningAssistant) -> None:
+    sender = "+13105550181"
+    assert post(sms_assistant, "what is immunotherapy", sender, sid="SM" + "e2e" * 10)[0] == 200
+    assert post(sms_assistant, "what is immunotherapy", sender, sid="SM" + "e2e" * 10)[0] == 409
+
+
+def test_a_message_without_text_is_answered(sms_assistant: RunningAssistant) -> None:
+    messages = text(sms_assistant, "", sender="+13105550182")  # e.g. a picture: Body=
+    assert messages and "Emergency: call 911." in messages[-1]
+
+
+def test_stop_is_kept_in_the_state_database(sms_assistant: RunningAssistant) -> None:
+    sender = "+13105550183"
+    assert "unsubscribed" in text(sms_assistant, "STOP", sender)[0]
+    assert text(sms_assistant, "what is immunotherapy", sender) == []
+    state = SmsState(sqlite_url(sms_assistant.tracker_db.parent / "sms.db"))
+    try:
+        assert state.is_opted_out(conversation_id(sender, SECRET.encode()))
+    finally:
+        state.close()
 
 
 class HangingServer:
@@ -97,7 +133,7 @@ def test_replies_stay_bounded_when_the_action_server_hangs(
 ) -> None:
     env = {
         "TWILIO_AUTH_TOKEN": TOKEN,
-        "SMS_ID_SECRET": "e2e-secret-0123456789abcdef",
+        "SMS_ID_SECRET": SECRET,
         "SMS_REPLY_TIMEOUT_S": "3",
     }
     running = start_assistant(tmp_path, trained_model, env=env)
