@@ -9,6 +9,8 @@ without it the next message goes at once, which measures the server at saturatio
 messages per second, errors, a per-interval timeline and the raw latencies) to ``--out`` and
 prints progress to stderr.
 
+The REST channel needs its bearer token: ``REST_TOKEN`` from the environment.
+
 An error is: a non-200 answer, a timeout or connection failure, an empty reply list, or the
 assistant's own apology (``--error-marker``: the REST channel's answer when the bot fails or is
 too slow). Latency percentiles cover every request of the measured window, errors included
@@ -21,6 +23,7 @@ import argparse
 import asyncio
 import json
 import math
+import os
 import random
 import sys
 import time
@@ -224,13 +227,16 @@ async def run(
     marker: str = ERROR_MARKER,
     slow_ms: float = SLOW_MS,
     think_s: float = 0.0,
+    token: Optional[str] = None,
 ) -> Dict[str, Any]:
+    """``token``: the REST channel's bearer token (REST_TOKEN)."""
     run_id = uuid.uuid4().hex[:8]
     begin = time.perf_counter()
     recorder = Recorder(measure_from=begin + warmup_s, measure_until=begin + warmup_s + duration_s)
     timeline: List[Dict[str, Any]] = []
     connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
         reporter = asyncio.create_task(_progress(recorder, progress_s, label, timeline))
         await asyncio.gather(
             *(
@@ -284,6 +290,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             args.error_marker,
             args.slow_ms,
             args.think,
+            os.environ.get("REST_TOKEN"),
         )
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -59,11 +59,16 @@ def main(argv: Optional[List[str]] = None) -> int:
         try:
             if args.workers > 1:
                 wait_for_workers(deployment, len(descendants(deployment.rasa_pid)))
-            asyncio.run(load.run(deployment.url, args.concurrency, 5, 2, 30, 60, "warm-up"))
+            token = deployment.rest_token
+            asyncio.run(
+                load.run(deployment.url, args.concurrency, 5, 2, 30, 60, "warm-up", token=token)
+            )
             spy = _py_spy(deployment.rasa_pid, args.seconds, args.py_spy) if args.py_spy else None
             before = deployment.cpu()
             result = asyncio.run(
-                load.run(deployment.url, args.concurrency, args.seconds, 0.5, 30, 60, name)
+                load.run(
+                    deployment.url, args.concurrency, args.seconds, 0.5, 30, 60, name, token=token
+                )
             )
             after = deployment.cpu()
             if spy:

@@ -24,6 +24,7 @@ import importlib.util
 import json
 import logging
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -349,6 +350,7 @@ class Deployment:
     ready_action_s: float
     workdir: Path
     ready_clock: float = 0.0  # perf_counter() when the Rasa server first answered
+    rest_token: str = ""  # the REST channel's bearer token (REST_TOKEN)
 
     @property
     def action_pid(self) -> int:
@@ -434,6 +436,7 @@ def deploy(
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     action_port, rasa_port = free_port(), free_port()
+    server_env = {"REST_TOKEN": secrets.token_hex(24), **(extra_env or {})}
     settings = RunSettings(
         host=HOST,
         rasa_port=rasa_port,
@@ -461,7 +464,7 @@ def deploy(
         output_to(workdir / "servers.log"),
     ):
         processes = start_servers(
-            ROOT, model, settings, extra_env, rasa_server=[rasa_command()] if stock else None
+            ROOT, model, settings, server_env, rasa_server=[rasa_command()] if stock else None
         )
     action_ready = ready_at[f"http://{HOST}:{action_port}/health"]
     rasa_ready = ready_at[f"http://{HOST}:{rasa_port}/webhooks/rest/"]
@@ -474,6 +477,7 @@ def deploy(
         ready_action_s=round(action_ready - started, 1),
         workdir=workdir,
         ready_clock=rasa_ready,
+        rest_token=server_env["REST_TOKEN"],
     )
     log(
         f"{name} ready: Rasa server {deployment.ready_rasa_s} s after its start, "
@@ -520,7 +524,8 @@ def run_load(
     ]
     load_before = loadavg()
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT)  # noqa: S603 - our own module, no shell
+    env = {**os.environ, "REST_TOKEN": deployment.rest_token}
+    process = subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 - our own module, no shell
     while process.poll() is None:
         time.sleep(1)
         if on_tick:

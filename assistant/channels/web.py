@@ -4,15 +4,33 @@ Closes the gaps of Rasa's socket.io channel:
 - the server issues the session id (128 random bits) in a signed HttpOnly cookie; a client
   cannot choose one, and another patient's id without their cookie reads and posts nothing;
 - only configured origins may call it (Origin header and CORS); the default is the server's
-  own origin, where the demo page lives;
+  own origin, where the demo page lives; every POST must say ``Content-Type:
+  application/json`` (415 otherwise), which also shuts out cross-site HTML forms;
 - history comes from the tracker store, so a reload, another page or a reopened tab shows
-  the conversation; a retried message (same ``client_id``) is answered once, not twice;
+  the conversation; a retried message (same ``client_id``) is answered once, not twice, from
+  one row of ``web_client_messages`` (``assistant.web.replies_store``, ``answer_once``);
+- rate limits per chat session and per client address (``assistant.channels.rate_limits``):
+  over them the answer is 429 with ``Retry-After`` and nothing reaches Rasa;
+- ``POST /end`` (the widget's "End chat", for shared computers) clears the session cookie; the
+  conversation stays in the tracker store for staff review;
 - input is checked like the REST channel's; a slow bot gets an apology with the phone number.
+
+The cookie is Secure when the browser came over https (the connection itself, or
+``X-Forwarded-Proto`` from a trusted proxy), with ``WEB_COOKIE_SECURE=1`` or with
+``SameSite=None``; it is then named ``__Host-cc_session`` (``Path=/``) and every answer carries
+``Strict-Transport-Security: max-age=31536000``. On plain http (development) it is
+``cc_session`` with ``Path=/webhooks/web``. Only the cookie of the current mode is read.
 
 Settings (environment): ``WEB_SESSION_SECRET`` (16+ characters, required),
 ``WEB_ALLOWED_ORIGINS`` (comma-separated, besides the server's own),
 ``WEB_SESSION_TTL_S`` (default 14400), ``WEB_COOKIE_SAMESITE`` (Strict, Lax or None),
-``WEB_COOKIE_SECURE`` (1 to force the Secure flag; it is set anyway over https),
+``WEB_COOKIE_SECURE`` (1 to force the Secure cookie and HSTS, e.g. behind a TLS terminator
+that is not a trusted proxy; it is Secure anyway over https),
+``WEB_TRUSTED_PROXIES`` (comma-separated IPs or CIDR ranges of the proxies in front; only
+from those peers are ``X-Forwarded-For`` and ``X-Forwarded-Proto`` believed; default none,
+set ``127.0.0.1`` behind the nginx of ``make run-prod``),
+``WEB_RATE_MESSAGES_PER_MIN`` (20 per session), ``WEB_RATE_ADDRESS_MESSAGES_PER_MIN`` (60),
+``WEB_RATE_ADDRESS_SESSIONS_PER_10_MIN`` (30 new sessions; 0 turns a limit off),
 ``WEB_REPLY_TIMEOUT_S`` (default 2.5), ``SOURCE_PAGE`` (the text shown on the demo page).
 """
 
@@ -24,22 +42,38 @@ import logging
 import os
 import time
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text
+from typing import Any, Dict, List, Mapping, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
-from sanic import Blueprint, response
+from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from assistant.channels.output import AnnotatedOutputChannel, collect_replies
+from assistant.channels.output import AnnotatedOutputChannel
+from assistant.channels.rate_limits import WebRateLimits, retry_after
 from assistant.channels.settings import check_credentials, knowledge_store, required_secret
 from assistant.knowledge import WEB, KnowledgeStore
+from assistant.proxies import (
+    TrustedProxies,
+    client_address,
+    parse_trusted_proxies,
+    request_scheme,
+)
 from assistant.text_guard import RejectedMessage, clean_user_text
+from assistant.web.answer_once import Handler, OnceAnswerer
 from assistant.web.demo_page import render_demo_page
-from assistant.web.history import conversation, replies_to
+from assistant.web.history import conversation
 from assistant.web.origins import OriginPolicy
-from assistant.web.sessions import COOKIE_NAME, ChatSession, SessionSigner
+from assistant.web.replies_store import (
+    ClientMessages,
+    ClientMessagesUnavailable,
+    Reply,
+    backend_for,
+)
+from assistant.web.request_format import declares_json
+from assistant.web.sessions import ChatSession, CookieSpec, SessionSigner, cookie_spec
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +82,22 @@ MAX_CHARS = 1000
 CLIENT_ID_MAX = 64
 CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css", ".json": "application/json"}
 KNOWN_CREDENTIALS = {"knowledge_dir"}
+HSTS = "max-age=31536000"
+
+
+@dataclass(frozen=True)
+class ClientView:
+    """Where a request came from, as far as the channel believes it."""
+
+    address: str
+    scheme: str
+
+
+def _trusted_proxies(setting: str) -> TrustedProxies:
+    try:
+        return parse_trusted_proxies(setting)
+    except ValueError as error:
+        raise ValueError(f"WEB_TRUSTED_PROXIES: {error}") from None
 
 
 class WebChatInput(InputChannel):
@@ -64,6 +114,9 @@ class WebChatInput(InputChannel):
         force_secure: bool = False,
         reply_timeout_s: float = 2.5,
         source_page: Optional[Path] = None,
+        limits: Optional[WebRateLimits] = None,
+        proxies: Optional[TrustedProxies] = None,
+        client_messages: Optional[ClientMessages] = None,
     ) -> None:
         if same_site not in ("Strict", "Lax", "None"):
             raise ValueError("WEB_COOKIE_SAMESITE must be Strict, Lax or None")
@@ -74,7 +127,13 @@ class WebChatInput(InputChannel):
         self.force_secure = force_secure or same_site == "None"
         self.reply_timeout_s = reply_timeout_s
         self.source_page = source_page
+        self.limits = limits or WebRateLimits.from_env({})
+        self.proxies: TrustedProxies = proxies or ()
+        self._given_client_messages = client_messages
+        self._opened: Optional[tuple[Any, ClientMessages]] = None  # (tracker store, its rows)
+        self._opening = asyncio.Lock()
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self.answers = OnceAnswerer(reply_timeout_s, self._as_message, self._apology)
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
@@ -93,22 +152,41 @@ class WebChatInput(InputChannel):
             force_secure=env.get("WEB_COOKIE_SECURE", "") == "1",
             reply_timeout_s=float(env.get("WEB_REPLY_TIMEOUT_S", "2.5")),
             source_page=Path(page) if page else None,
+            limits=WebRateLimits.from_env(env),
+            proxies=_trusted_proxies(env.get("WEB_TRUSTED_PROXIES", "")),
         )
 
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
         return {"channel": self.name()}
 
-    # -- helpers -----------------------------------------------------------------------
+    # -- the client, its cookie and the answer headers --------------------------------------
 
-    @staticmethod
-    def _own_origin(request: Request) -> str:
-        return f"{request.scheme}://{request.host}"
+    def _client(self, request: Request) -> ClientView:
+        known = getattr(request.ctx, "web_client", None)
+        if isinstance(known, ClientView):
+            return known
+        peer = request.ip or ""
+        direct = "https" if request.conn_info is not None and request.conn_info.ssl else "http"
+        headers = request.headers
+        client = ClientView(
+            client_address(peer, headers.getall("x-forwarded-for", []), self.proxies),
+            request_scheme(peer, headers.getall("x-forwarded-proto", []), direct, self.proxies),
+        )
+        request.ctx.web_client = client
+        return client
+
+    def _cookie(self, request: Request) -> CookieSpec:
+        return cookie_spec(self.force_secure or self._client(request).scheme == "https")
+
+    def _own_origin(self, request: Request) -> str:
+        return f"{self._client(request).scheme}://{request.host}"
 
     def _cors(self, request: Request, reply: HTTPResponse) -> HTTPResponse:
         origin = request.headers.get("origin")
         if origin and self.origins.allows(origin, self._own_origin(request)):
             reply.headers["Access-Control-Allow-Origin"] = origin
             reply.headers["Access-Control-Allow-Credentials"] = "true"
+            reply.headers["Access-Control-Expose-Headers"] = "Retry-After"
         reply.headers["Vary"] = "Origin"
         reply.headers["Cache-Control"] = "no-store"
         return reply
@@ -116,17 +194,23 @@ class WebChatInput(InputChannel):
     def _json(self, request: Request, body: Any, status: int = 200) -> HTTPResponse:
         return self._cors(request, response.json(body, status=status))
 
-    def _session(self, request: Request) -> Optional[ChatSession]:
-        return self.signer.read(request.cookies.get(COOKIE_NAME))
+    def _too_many(self, request: Request, wait_s: float) -> HTTPResponse:
+        reply = self._json(request, {"error": "too many requests"}, status=429)
+        reply.headers["Retry-After"] = retry_after(wait_s)
+        return reply
 
-    def _set_cookie(self, request: Request, reply: HTTPResponse, session: ChatSession) -> None:
-        reply.cookies[COOKIE_NAME] = self.signer.cookie_value(session)
-        cookie = reply.cookies[COOKIE_NAME]
+    def _session(self, request: Request) -> Optional[ChatSession]:
+        return self.signer.read(request.cookies.get(self._cookie(request).name))
+
+    def _set_cookie(self, request: Request, reply: HTTPResponse, value: str, max_age: int) -> None:
+        spec = self._cookie(request)
+        reply.cookies[spec.name] = value
+        cookie = reply.cookies[spec.name]
         cookie["httponly"] = True
         cookie["samesite"] = self.same_site
-        cookie["path"] = "/webhooks/web"
-        cookie["max-age"] = self.signer.lifetime_s
-        if self.force_secure or request.scheme == "https":
+        cookie["path"] = spec.path
+        cookie["max-age"] = max_age
+        if spec.secure:
             cookie["secure"] = True
 
     def _lock(self, sender_id: str) -> asyncio.Lock:
@@ -144,18 +228,45 @@ class WebChatInput(InputChannel):
         tracker = await agent.tracker_store.retrieve_full_tracker(sender_id)
         return [event.as_dict() for event in tracker.events] if tracker else []
 
+    async def client_messages(self, app: Sanic) -> ClientMessages:
+        """The client-id rows, next to the tracker store's conversations when it is SQL."""
+        if self._given_client_messages is not None:
+            return self._given_client_messages
+        tracker_store = getattr(getattr(app.ctx, "agent", None), "tracker_store", None)
+        async with self._opening:
+            if self._opened is None or self._opened[0] is not tracker_store:
+                backend = await asyncio.to_thread(backend_for, tracker_store)
+                self._opened = (tracker_store, ClientMessages(backend, self.signer.lifetime_s))
+            return self._opened[1]
+
     # -- endpoints -----------------------------------------------------------------------
 
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+    def blueprint(self, on_new_message: Handler) -> Blueprint:
         web = Blueprint(f"web_chat_{id(self)}", __name__)
 
+        @web.listener("after_server_start")
+        async def open_client_messages(app: Sanic, _loop: Any) -> None:
+            if getattr(app.ctx, "agent", None) is None:
+                return
+            try:  # a missing PostgreSQL table stops the server here, with the table's name
+                await self.client_messages(app)
+            except ClientMessagesUnavailable as error:
+                logger.warning("%s; trying again with the first message", error)
+
         @web.middleware("request")
-        async def check_origin(request: Request) -> Optional[HTTPResponse]:
+        async def check_request(request: Request) -> Optional[HTTPResponse]:
             if request.method == "OPTIONS" or request.path.endswith(("/demo", ".js", ".css")):
                 return None
             if not self.origins.permits(request.headers, self._own_origin(request)):
                 return response.json({"error": "origin not allowed"}, status=403)
+            if request.method == "POST" and not declares_json(request.headers.get("content-type")):
+                return self._json(request, {"error": "Content-Type must be application/json"}, 415)
             return None
+
+        @web.middleware("response")
+        async def strict_transport(request: Request, reply: HTTPResponse) -> None:
+            if self._cookie(request).secure:
+                reply.headers["Strict-Transport-Security"] = HSTS
 
         @web.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -174,7 +285,11 @@ class WebChatInput(InputChannel):
         async def session(request: Request) -> HTTPResponse:
             current = self._session(request)
             resumed = current is not None
-            current = current or self.signer.new_session()
+            if current is None:
+                wait = self.limits.new_session(self._client(request).address)
+                if wait:
+                    return self._too_many(request, wait)
+                current = self.signer.new_session()
             line = self.store.current().contacts.support_line
             body = {
                 "resumed": resumed,
@@ -182,7 +297,20 @@ class WebChatInput(InputChannel):
                 "phone": {"display": line.display, "digits": line.digits, "tel": line.tel},
             }
             reply = self._json(request, body)
-            self._set_cookie(request, reply, current)
+            value = self.signer.cookie_value(current)
+            self._set_cookie(request, reply, value, self.signer.lifetime_s)
+            return reply
+
+        @web.route("/end", methods=["POST"])
+        async def end(request: Request) -> HTTPResponse:
+            current = self._session(request)
+            if current is not None:
+                try:
+                    await (await self.client_messages(request.app)).forget(current.sender_id)
+                except ClientMessagesUnavailable as error:  # the rows expire anyway
+                    logger.warning("%s", error)
+            reply = self._json(request, {"ended": current is not None})
+            self._set_cookie(request, reply, "", 0)
             return reply
 
         @web.route("/history", methods=["GET"])
@@ -196,29 +324,18 @@ class WebChatInput(InputChannel):
         @web.route("/message", methods=["POST"])
         async def message(request: Request) -> HTTPResponse:
             current = self._session(request)
+            sender_id = current.sender_id if current else None
+            wait = self.limits.message(self._client(request).address, sender_id)
+            if wait:
+                return self._too_many(request, wait)
             if current is None:
                 return self._json(request, {"error": "no session"}, status=401)
             try:
-                body = json.loads((request.body or b"").decode("utf-8"))
-                if not isinstance(body, dict):
-                    raise RejectedMessage(400, "request body must be a JSON object")
-                client_id = str(body.get("client_id") or "")[:CLIENT_ID_MAX]
-                title = body.get("title")
-                knowledge = self.store.current()
-                text = clean_user_text(body.get("text"), knowledge.button_payloads(), MAX_CHARS)
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                return self._json(request, {"error": "body is not UTF-8 JSON"}, status=400)
+                text, metadata = self._read_message(request)
             except RejectedMessage as error:
                 return self._json(request, {"error": error.reason}, status=error.status)
             async with self._lock(current.sender_id):
-                if client_id:
-                    earlier = replies_to(await self._events(request, current.sender_id), client_id)
-                    if earlier is not None:
-                        return self._json(request, {"messages": earlier})
-                metadata: Dict[str, Any] = {"channel": self.name(), "client_id": client_id}
-                if isinstance(title, str) and title.strip():
-                    metadata["title"] = title.strip()[:80]
-                messages = await self._ask_bot(on_new_message, text, current, metadata)
+                messages = await self._answer(request.app, on_new_message, text, current, metadata)
             return self._json(request, {"messages": messages})
 
         @web.route("/demo", methods=["GET"])
@@ -257,13 +374,39 @@ class WebChatInput(InputChannel):
         reply.headers["Cache-Control"] = "no-cache"
         return reply
 
-    async def _ask_bot(
+    def _read_message(self, request: Request) -> tuple[str, Dict[str, Any]]:
+        """The text and the metadata (with the client id) of a ``/message`` body."""
+        try:
+            body = json.loads((request.body or b"").decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise RejectedMessage(400, "body is not UTF-8 JSON") from None
+        if not isinstance(body, dict):
+            raise RejectedMessage(400, "request body must be a JSON object")
+        client_id = str(body.get("client_id") or "")[:CLIENT_ID_MAX]
+        knowledge = self.store.current()
+        text = clean_user_text(body.get("text"), knowledge.button_payloads(), MAX_CHARS)
+        metadata: Dict[str, Any] = {"channel": self.name(), "client_id": client_id}
+        title = body.get("title")
+        if isinstance(title, str) and title.strip():
+            metadata["title"] = title.strip()[:80]
+        return text, metadata
+
+    # -- answering, once per client id ------------------------------------------------------
+
+    async def _answer(
         self,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        app: Sanic,
+        on_new_message: Handler,
         text: str,
         session: ChatSession,
         metadata: Dict[str, Any],
-    ) -> List[Dict[str, Any]]:
+    ) -> List[Reply]:
+        store = None
+        if metadata.get("client_id"):
+            try:
+                store = await self.client_messages(app)
+            except ClientMessagesUnavailable as error:
+                logger.warning("%s; answering without the retry check", error)
         message = UserMessage(
             text,
             AnnotatedOutputChannel(),
@@ -271,10 +414,7 @@ class WebChatInput(InputChannel):
             input_channel=self.name(),
             metadata=metadata,
         )
-        replies = await collect_replies(on_new_message, message, self.reply_timeout_s)
-        if replies is None:
-            return [self._apology()]
-        return [self._as_message(m) for m in replies]
+        return await self.answers.answer(on_new_message, message, store)
 
     def _apology(self) -> Dict[str, Any]:
         text = self.store.current().render("conversation.technical_error", WEB).text

@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, Dict, List, Mapping, Optional
+from typing import BinaryIO, Dict, Iterable, List, Mapping, Optional
 
 from assistant.ops.run import (
     _local_secret,
@@ -46,8 +46,9 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
 @dataclass(frozen=True)
 class ProdSettings:
     state_dir: Path
-    listen_host: str = "127.0.0.1"
+    listen_host: str = "127.0.0.1"  # nginx's patient server
     patient_port: int = 8080
+    staff_listen_host: str = "127.0.0.1"  # nginx's staff server: the staff network only
     staff_port: int = 8081
     rasa_ports: tuple[int, ...] = (5006, 5007)
     action_port: int = 5055
@@ -55,6 +56,34 @@ class ProdSettings:
     postgres_port: int = 5433
     redis_port: int = 6380
     log_level: str = "INFO"
+    # nginx's limits per client address (the reasoning is in deploy/nginx.conf.template).
+    web_rate_per_s: int = 20
+    web_burst: int = 80
+    sms_rate_per_s: int = 50
+    sms_burst: int = 200
+    login_rate_per_min: int = 10
+    login_burst: int = 5
+    patient_conns_per_address: int = 64
+    # What nginx's `listen` takes: an IPv4 address, a host name, or an IPv6 address in brackets.
+    # (not annotated, so not a dataclass field)
+    LISTEN_HOST = re.compile(r"^(?:[A-Za-z0-9.\-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])$")
+
+    def __post_init__(self) -> None:
+        for name in ("listen_host", "staff_listen_host"):
+            if not self.LISTEN_HOST.match(getattr(self, name)):
+                raise ValueError(f"{name} must be an IP address or a host name")
+        limits = (
+            "web_rate_per_s",
+            "web_burst",
+            "sms_rate_per_s",
+            "sms_burst",
+            "login_rate_per_min",
+            "login_burst",
+            "patient_conns_per_address",
+        )
+        for name in limits:
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], root: Path = ROOT) -> ProdSettings:
@@ -64,6 +93,7 @@ class ProdSettings:
             state_dir=Path(env.get("PROD_STATE_DIR", str(root / ".state" / "prod"))),
             listen_host=env.get("PROD_LISTEN_HOST", "127.0.0.1"),
             patient_port=_port(env, "PROD_PATIENT_PORT", 8080),
+            staff_listen_host=env.get("PROD_STAFF_LISTEN_HOST", "127.0.0.1"),
             staff_port=_port(env, "PROD_STAFF_PORT", 8081),
             rasa_ports=tuple(first + i for i in range(max(1, replicas))),
             action_port=_port(env, "ACTION_PORT", 5055),
@@ -71,6 +101,13 @@ class ProdSettings:
             postgres_port=_port(env, "POSTGRES_PORT", 5433),
             redis_port=_port(env, "REDIS_PORT", 6380),
             log_level=env.get("PROD_LOG_LEVEL", "INFO"),
+            web_rate_per_s=int(env.get("PROD_WEB_RATE", "20")),
+            web_burst=int(env.get("PROD_WEB_BURST", "80")),
+            sms_rate_per_s=int(env.get("PROD_SMS_RATE", "50")),
+            sms_burst=int(env.get("PROD_SMS_BURST", "200")),
+            login_rate_per_min=int(env.get("PROD_LOGIN_RATE", "10")),
+            login_burst=int(env.get("PROD_LOGIN_BURST", "5")),
+            patient_conns_per_address=int(env.get("PROD_PATIENT_CONNS", "64")),
         )
 
     @property
@@ -83,6 +120,11 @@ def _secret(state_dir: Path, env: Mapping[str, str], name: str) -> str:
     if not _SECRET.match(value):
         raise ValueError(f"{name} must be 16-128 letters, digits, '-' or '_'")
     return value
+
+
+def _reachable(listen_host: str) -> str:
+    """An address to reach a server listening on ``listen_host`` from this machine."""
+    return "127.0.0.1" if listen_host in ("0.0.0.0", "::", "") else listen_host  # noqa: S104
 
 
 @dataclass
@@ -98,11 +140,11 @@ class RunningProfile:
 
     @property
     def patient_url(self) -> str:
-        return f"http://127.0.0.1:{self.settings.patient_port}"
+        return f"http://{_reachable(self.settings.listen_host)}:{self.settings.patient_port}"
 
     @property
     def staff_url(self) -> str:
-        return f"http://127.0.0.1:{self.settings.staff_port}"
+        return f"http://{_reachable(self.settings.staff_listen_host)}:{self.settings.staff_port}"
 
     def processes(self) -> List[subprocess.Popen]:
         return [p for p in (self.console, *self.replicas.values(), self.actions) if p is not None]
@@ -157,13 +199,35 @@ def start_replica(profile: RunningProfile, root: Path, model: Path, port: int) -
     return process
 
 
+# What only the Rasa replicas may hold: the action server and the console get none of it.
+REPLICA_SECRETS = (
+    "TRACKER_DB_PASSWORD",
+    "SMS_STATE_DB_URL",
+    "REDIS_PASSWORD",
+    "REST_TOKEN",
+    "WEB_SESSION_SECRET",
+    "SMS_ID_SECRET",
+    "TWILIO_AUTH_TOKEN",
+)
+
+
+def without(env: Mapping[str, str], names: Iterable[str]) -> Dict[str, str]:
+    """``env`` minus ``names``."""
+    dropped = set(names)
+    return {name: value for name, value in env.items() if name not in dropped}
+
+
 def start_actions(profile: RunningProfile, root: Path = ROOT) -> subprocess.Popen:
     """Start (or restart) the action server and wait until it answers."""
     port = profile.settings.action_port
     profile.actions = subprocess.Popen(
         [sys.executable, "-m", "assistant.action_server"],
         cwd=root,
-        env={**profile.env, "ACTION_HOST": "127.0.0.1", "ACTION_PORT": str(port)},
+        env={
+            **without(profile.env, REPLICA_SECRETS),
+            "ACTION_HOST": "127.0.0.1",
+            "ACTION_PORT": str(port),
+        },
         stdout=_log(profile.settings, "actions"),
         stderr=subprocess.STDOUT,
     )
@@ -183,20 +247,33 @@ def wait_ready(port: int, process: subprocess.Popen, timeout_s: float) -> None:
 
 
 def nginx_config(settings: ProdSettings) -> str:
+    """nginx's configuration for ``settings``: deploy/nginx.conf.template filled in."""
     template = string.Template((ROOT / "deploy" / "nginx.conf.template").read_text())
     servers = "\n".join(
         f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=5s;"
         for port in settings.rasa_ports
     )
-    return template.safe_substitute(
+    config = template.safe_substitute(  # nginx's own $variables stay as they are
         state_dir=str(settings.state_dir / "nginx"),
         log_dir=str(settings.log_dir / "nginx"),
         rasa_servers=servers,
         console_port=settings.console_port,
         listen_host=settings.listen_host,
         patient_port=settings.patient_port,
+        staff_listen_host=settings.staff_listen_host,
         staff_port=settings.staff_port,
+        web_rate=settings.web_rate_per_s,
+        web_burst=settings.web_burst,
+        sms_rate=settings.sms_rate_per_s,
+        sms_burst=settings.sms_burst,
+        login_rate=settings.login_rate_per_min,
+        login_burst=settings.login_burst,
+        patient_conns=settings.patient_conns_per_address,
     )
+    unfilled = re.findall(r"\$\{\w+\}", config)
+    if unfilled:
+        raise ValueError(f"nginx.conf.template: no value for {sorted(set(unfilled))}")
+    return config
 
 
 def start_profile(
@@ -212,17 +289,33 @@ def start_profile(
     state.mkdir(parents=True, exist_ok=True)
     say = print if progress else (lambda *_a, **_k: None)
     model = model or ensure_model(root)
+    # One role each (assistant.ops.db_roles): the owner creates the schema at setup, Rasa
+    # appends events, the console reads them and keeps its own tables.
     postgres = Postgres(
         state / "postgres",
         settings.postgres_port,
-        app_password=_secret(state, env_in, "TRACKER_DB_PASSWORD"),
         admin_password=_secret(state, env_in, "POSTGRES_ADMIN_PASSWORD"),
+        rasa_password=_secret(state, env_in, "TRACKER_DB_PASSWORD"),
+        console_password=_secret(state, env_in, "CONSOLE_DB_PASSWORD"),
+        owner_password=_secret(state, env_in, "POSTGRES_OWNER_PASSWORD"),
     )
     redis = Redis(state / "redis", settings.redis_port, _secret(state, env_in, "REDIS_PASSWORD"))
     nginx = Nginx(state / "nginx", nginx_config(settings), settings.log_dir / "nginx")
-    credentials, channel_env, _ = prepare_channels(state, root / "credentials.yml", env_in)
+    rest_token = _secret(state, env_in, "REST_TOKEN")
+    credentials, channel_env, _ = prepare_channels(
+        state, root / "credentials.yml", {**env_in, "REST_TOKEN": rest_token}
+    )
+    # Database secrets reach only the process whose role they are.
+    database_secrets = (
+        "POSTGRES_ADMIN_PASSWORD",
+        "POSTGRES_OWNER_PASSWORD",
+        "CONSOLE_DB_PASSWORD",
+        "CONSOLE_DB_URL",
+        "TRACKER_DB_PASSWORD",
+        "SMS_STATE_DB_URL",
+    )
     env = {
-        **env_in,
+        **{name: value for name, value in env_in.items() if name not in database_secrets},
         **channel_env,
         "PYTHONPATH": str(root),
         "RASA_TELEMETRY_ENABLED": "false",
@@ -233,19 +326,27 @@ def start_profile(
         "TRACKER_DB_HOST": "127.0.0.1",
         "TRACKER_DB_PORT": str(settings.postgres_port),
         "TRACKER_DB_NAME": postgres.database,
-        "TRACKER_DB_USER": postgres.app_user,
-        "TRACKER_DB_PASSWORD": postgres.app_password,
+        "TRACKER_DB_USER": postgres.roles.rasa,
+        "TRACKER_DB_PASSWORD": postgres.rasa_password,
+        "SMS_STATE_DB_URL": postgres.url("rasa"),
         "REDIS_HOST": "127.0.0.1",
         "REDIS_PORT": str(settings.redis_port),
         "REDIS_PASSWORD": redis.password,
         "PROD_CREDENTIALS": str(credentials),
-        "SMS_STATE_DB": env_in.get("SMS_STATE_DB", str(state / "sms.db")),
+        "SMS_PUBLIC_URL": env_in.get("SMS_PUBLIC_URL")
+        or f"http://{settings.listen_host}:{settings.patient_port}/webhooks/sms/webhook",
+        "WEB_TRUSTED_PROXIES": "127.0.0.1",  # the replicas are behind nginx
+        "WEB_COOKIE_SECURE": env_in.get("WEB_COOKIE_SECURE", "1"),
+        "REST_TOKEN": rest_token,
     }
+    # An older version kept the SMS opt-outs in a SQLite file: setup copies them over.
+    old_sms_state = Path(env_in.get("SMS_STATE_DB") or state / "sms.db")
     profile = RunningProfile(settings, postgres, redis, nginx, env)
     try:
         say("==> PostgreSQL (tracker store)", flush=True)
         postgres.init()
         postgres.start()
+        postgres.setup_roles(sms_state=old_sms_state)  # every start: migrates older layouts
         say("==> Redis (lock store)", flush=True)
         redis.start()
         say("==> Action server", flush=True)
@@ -260,11 +361,11 @@ def start_profile(
             [sys.executable, "-m", "assistant.console", "serve"],
             cwd=root,
             env={
-                **env,
+                **without(env, (*REPLICA_SECRETS, "ACTION_SERVER_TOKEN")),
                 "CONSOLE_HOST": "127.0.0.1",
                 "CONSOLE_PORT": str(settings.console_port),
-                "CONSOLE_DB_URL": postgres.url(),
-                "CONSOLE_PROXIES_COUNT": "1",
+                "CONSOLE_DB_URL": postgres.url("console"),
+                "CONSOLE_TRUSTED_PROXIES": "127.0.0.1",
             },
             stdout=_log(settings, "console"),
             stderr=subprocess.STDOUT,
@@ -281,13 +382,18 @@ def main() -> int:
     settings = ProdSettings.from_env(os.environ)
     started = time.monotonic()
     profile = start_profile(settings)
+    first = settings.rasa_ports[0]
+    secrets_dir = settings.state_dir / "secrets"
     print(
         f"\nProduction profile ready in {time.monotonic() - started:.0f} s.\n"
-        f"  Patients (nginx -> {len(settings.rasa_ports)} Rasa replicas): "
-        f"{profile.patient_url}/webhooks/rest/webhook\n"
-        f"  Chat demo: {profile.patient_url}/webhooks/web/demo\n"
-        f"  Staff console (nginx): {profile.staff_url}\n"
-        f"  Logs: {settings.log_dir}   Secrets: {settings.state_dir / 'secrets'}\n"
+        f"  Patients (nginx -> {len(settings.rasa_ports)} Rasa replicas): web chat and SMS only\n"
+        f"    Chat demo: {profile.patient_url}/webhooks/web/demo\n"
+        f"    SMS webhook: {profile.patient_url}/webhooks/sms/webhook\n"
+        f"  Staff console (nginx): http://{settings.staff_listen_host}:{settings.staff_port}\n"
+        "  REST channel (integrations; on each replica, not through nginx; bearer token):\n"
+        f"    CHAT_URL=http://127.0.0.1:{first}/webhooks/rest/webhook "
+        f"REST_TOKEN=$(cat {secrets_dir / 'rest_token'}) make shell\n"
+        f"  Logs: {settings.log_dir}   Secrets: {secrets_dir}\n"
         "Press Ctrl-C to stop.\n",
         flush=True,
     )

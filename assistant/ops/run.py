@@ -47,6 +47,7 @@ class RunSettings:
 
 SMS_CHANNEL = "assistant.channels.sms.SmsInput"
 WEB_CHANNEL = "assistant.channels.web.WebChatInput"
+REST_CHANNEL = "assistant.channels.rest.PatientRestInput"
 
 
 def _local_secret(state_dir: Path, name: str) -> str:
@@ -81,13 +82,16 @@ def prepare_channels(
         else:
             if not env.get("SMS_ID_SECRET"):
                 extra["SMS_ID_SECRET"] = _local_secret(state_dir, "sms_id_secret")
-            if not env.get("SMS_STATE_DB"):
+            if not env.get("SMS_STATE_DB_URL") and not env.get("SMS_STATE_DB"):
                 extra["SMS_STATE_DB"] = str(state_dir / "sms.db")
             notes.append("SMS channel: on at /webhooks/sms/webhook (signature checked)")
     if not env.get("ACTION_SERVER_TOKEN"):
         extra["ACTION_SERVER_TOKEN"] = _local_secret(state_dir, "action_server_token")
     if WEB_CHANNEL in channels and not env.get("WEB_SESSION_SECRET"):
         extra["WEB_SESSION_SECRET"] = _local_secret(state_dir, "web_session_secret")
+    if REST_CHANNEL in channels and not env.get("REST_TOKEN"):
+        # REST is for integrations and `make shell`; it always needs this token.
+        extra["REST_TOKEN"] = _local_secret(state_dir, "rest_token")
     target = state_dir / "credentials.yml"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(channels, sort_keys=False))
@@ -239,7 +243,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         )
         + "  Try SMS locally: make sms   (with the same TWILIO_AUTH_TOKEN)\n"
         "  Chat in a terminal: make shell   (in another window)\n"
-        f'  Or: curl -s {url} -d \'{{"sender": "me", "message": "hi"}}\'\n'
+        f'  Or: curl -s {url} -H "Authorization: Bearer $(cat {settings.state_dir}/rest_token)"'
+        f' -d \'{{"sender": "me", "message": "hi"}}\'\n'
         "Press Ctrl-C to stop.\n",
         flush=True,
     )

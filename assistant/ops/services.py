@@ -4,6 +4,10 @@ under one folder and binds to 127.0.0.1; the system services are never touched.
 
 As root, PostgreSQL runs as the ``postgres`` user (it refuses root) and nginx's workers as
 ``nobody``; as any other user, everything runs as that user.
+
+Secrets never appear on a command line (``ps`` shows those to every user): SQL goes through a
+database connection, PostgreSQL role passwords as SCRAM verifiers (``assistant.ops.db_roles``),
+and files holding a secret are created mode 600 before anything is written to them.
 """
 
 from __future__ import annotations
@@ -15,9 +19,12 @@ import shutil
 import socket
 import subprocess
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
+from urllib.parse import quote
+
+from assistant.ops.db_roles import Passwords, Roles, setup
 
 
 class ServiceError(RuntimeError):
@@ -56,17 +63,46 @@ def postgres_bin_dir() -> Path:
     return Path(found[-1]).parent
 
 
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, which is mode 600 before the first byte is written (a file
+    already there, with whatever mode, is truncated and made 600 first; a symlink is refused)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+        data = text.encode()
+        while data:
+            data = data[os.write(fd, data) :]
+    finally:
+        os.close(fd)
+
+
+def create_private(path: Path) -> None:
+    """Create ``path`` empty with mode 600 if it is missing; make it 600 if it is there."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 @dataclass
 class Postgres:
-    """A PostgreSQL cluster in ``root``, with a database and role for the assistant."""
+    """A PostgreSQL cluster in ``root`` with the assistant's database and its three roles
+    (``assistant.ops.db_roles``): the owner, Rasa's and the console's. ``setup_roles`` creates
+    or fixes them; the cluster's superuser ``postgres`` is used for that only."""
 
     root: Path
     port: int
-    app_password: str
     admin_password: str
-    database: str = "assistant"
-    app_user: str = "assistant"
+    rasa_password: str
+    console_password: str
+    owner_password: Optional[str] = None  # None: the owner role cannot log in
+    roles: Roles = field(default_factory=Roles)
     os_user: str = "postgres"
+
+    @property
+    def database(self) -> str:
+        return self.roles.database
 
     @property
     def data_dir(self) -> Path:
@@ -76,9 +112,31 @@ class Postgres:
     def log(self) -> Path:
         return self.root / "postgresql.log"
 
-    def url(self, password: Optional[str] = None) -> str:
-        secret = password if password is not None else self.app_password
-        return f"postgresql://{self.app_user}:{secret}@127.0.0.1:{self.port}/{self.database}"
+    def _login(self, role: str) -> Tuple[str, str]:
+        logins = {
+            "owner": (self.roles.owner, self.owner_password),
+            "rasa": (self.roles.rasa, self.rasa_password),
+            "console": (self.roles.console, self.console_password),
+        }
+        if role not in logins:
+            raise ValueError(f"no role {role!r}: owner, rasa or console")
+        user, password = logins[role]
+        if password is None:
+            raise ValueError(f"the {role} role ({user}) cannot log in: it has no password")
+        return user, password
+
+    def url(self, role: str = "owner") -> str:
+        """The URL of the assistant's database for ``role``: ``owner`` (owns every table;
+        setup and maintenance only), ``rasa`` (the replicas) or ``console``."""
+        user, password = self._login(role)
+        return (
+            f"postgresql://{user}:{quote(password, safe='')}@127.0.0.1:{self.port}/{self.database}"
+        )
+
+    def admin_url(self, database: str = "postgres") -> str:
+        """The cluster superuser's URL (setup only; never given to a service)."""
+        secret = quote(self.admin_password, safe="")
+        return f"postgresql://postgres:{secret}@127.0.0.1:{self.port}/{database}"
 
     def _pg(self, *args: str) -> List[str]:
         user = self.os_user if _is_root() else pwd.getpwuid(os.geteuid()).pw_name
@@ -87,19 +145,18 @@ class Postgres:
     def _prepare_dirs(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         self.root.chmod(0o755)
-        self.log.touch(exist_ok=True)
-        self.log.chmod(0o600)
+        create_private(self.log)
         _chown(self.root, self.os_user)
         _chown(self.log, self.os_user)
 
     def init(self) -> None:
-        """Create the cluster once (password authentication only, loopback only)."""
+        """Create the cluster once (password authentication only, loopback only). The roles
+        and the database come from ``setup_roles``."""
         if (self.data_dir / "PG_VERSION").exists():
             return
         self._prepare_dirs()
         pwfile = self.root / ".pw"
-        pwfile.write_text(self.admin_password + "\n")
-        pwfile.chmod(0o600)
+        write_private(pwfile, self.admin_password + "\n")
         _chown(pwfile, self.os_user)
         try:
             subprocess.run(
@@ -129,6 +186,7 @@ class Postgres:
             "listen_addresses = '127.0.0.1'",
             f"port = {self.port}",
             f"unix_socket_directories = '{self.data_dir}'",
+            "password_encryption = 'scram-sha-256'",
             # Errors only; never statements or their parameters (patient text).
             "log_min_messages = warning",
             "log_min_error_statement = panic",
@@ -137,35 +195,21 @@ class Postgres:
         ]
         with (self.data_dir / "postgresql.conf").open("a") as conf:
             conf.write("\n# assistant production profile\n" + "\n".join(settings) + "\n")
-        self.start()
-        self._psql(
-            f"CREATE ROLE {self.app_user} LOGIN PASSWORD '{self.app_password}'",
-            f"CREATE DATABASE {self.database} OWNER {self.app_user}",
-        )
 
-    def _psql(self, *statements: str) -> None:
-        env = {**os.environ, "PGPASSWORD": self.admin_password}
-        for statement in statements:
-            subprocess.run(
-                [
-                    shutil.which("psql") or "psql",
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    str(self.port),
-                    "-U",
-                    "postgres",
-                    "-d",
-                    "postgres",
-                    "-v",
-                    "ON_ERROR_STOP=1",
-                    "-qc",
-                    statement,
-                ],
-                check=True,
-                env=env,
-                stdout=subprocess.DEVNULL,
-            )
+    def setup_roles(self, sms_state: Optional[Path] = None) -> None:
+        """Create or fix the roles, the database, its tables and grants (idempotent; run on
+        every start, so a cluster from an older version is brought up to date). Other
+        databases of this private cluster are closed to the login roles too."""
+        passwords = Passwords(
+            rasa=self.rasa_password, console=self.console_password, owner=self.owner_password
+        )
+        setup(
+            self.admin_url(),
+            passwords,
+            self.roles,
+            close_databases=("postgres", "template1"),
+            sms_state=sms_state,
+        )
 
     def start(self) -> None:
         self._prepare_dirs()
@@ -212,13 +256,14 @@ class Redis:
 
     def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
+        create_private(self.log)
         conf = self.root / "redis.conf"
-        conf.write_text(
+        write_private(
+            conf,
             "bind 127.0.0.1\nprotected-mode yes\n"
             f"port {self.port}\nrequirepass {self.password}\n"
-            f'save ""\nappendonly no\ndir {self.root}\nlogfile {self.log}\nloglevel warning\n'
+            f'save ""\nappendonly no\ndir {self.root}\nlogfile {self.log}\nloglevel warning\n',
         )
-        conf.chmod(0o600)
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         self.process = subprocess.Popen([binary, str(conf)], stdout=subprocess.DEVNULL)
         wait_for_port(self.port, 20, "Redis", self.log)
@@ -238,9 +283,18 @@ class Nginx:
     logs: Path
     process: Optional[subprocess.Popen] = None
 
+    def _prepare_logs(self) -> None:
+        """The log folder is private (700) and its files are created 600 before nginx opens
+        them: they hold client addresses. The master process opens them (as root too) and
+        its workers inherit the open files, so workers running as ``nobody`` still write."""
+        self.logs.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.logs.chmod(0o700)
+        for name in ("error.log", "access.log"):
+            create_private(self.logs / name)
+
     def start(self, wait_port: int) -> None:
-        for folder in (self.logs, self.root / "tmp"):
-            folder.mkdir(parents=True, exist_ok=True)
+        self._prepare_logs()
+        (self.root / "tmp").mkdir(parents=True, exist_ok=True)
         _chown(self.root / "tmp", "nobody")
         conf = self.root / "nginx.conf"
         conf.write_text(self.config)

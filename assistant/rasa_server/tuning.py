@@ -28,6 +28,14 @@
   which does not change once loaded.
 - **Debug-log copies.** The deep copies Rasa makes only as debug log arguments are skipped
   while structlog drops debug lines (``DebugLogCopies``).
+- **Session length.** Rasa loads, replays and sends to the action server every event of the
+  current session on every message, so a reply's cost grows with the session: one web
+  session flooded with 5,000 messages went from 10 ms to over a second per reply. A session
+  with more than ``MAX_SESSION_EVENTS`` events (600 by default, about 130 patient messages;
+  ``0`` turns this off) is treated as expired, like one idle past ``session_expiration_time``:
+  ``action_session_start`` opens a new one (with the disclaimer) and the old one stays in the
+  tracker store for staff review. Counting stops at the session start or the limit, so the
+  check itself is bounded.
 - **Garbage collection.** Once the model is loaded, the objects alive then (Rasa, TensorFlow,
   spaCy, the model: millions) are moved out of the collector's reach (``gc.freeze``). Full
   collections scanned them all, up to 470 ms each, and those pauses were the slowest replies
@@ -42,31 +50,63 @@ from __future__ import annotations
 import gc
 import os
 from dataclasses import dataclass
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Set
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequence, Set
 
 DEFAULT_ACTION_TIMEOUT_S = 5.0
+DEFAULT_MAX_SESSION_EVENTS = 600
 CLIENT_KEEPALIVE_S = 2.0
 
 
 @dataclass(frozen=True)
 class Tuning:
     action_timeout_s: float = DEFAULT_ACTION_TIMEOUT_S
+    max_session_events: int = DEFAULT_MAX_SESSION_EVENTS  # 0: sessions end by time only
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> Tuning:
         env = os.environ if env is None else env
-        raw = env.get("ACTION_SERVER_TIMEOUT_S", "").strip()
-        if not raw:
-            return cls()
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ValueError(
-                f"ACTION_SERVER_TIMEOUT_S must be a number of seconds, not {raw!r}"
-            ) from None
-        if not 0 < value <= 300:
-            raise ValueError(f"ACTION_SERVER_TIMEOUT_S must be in (0, 300], not {raw!r}")
-        return cls(action_timeout_s=value)
+        return cls(
+            action_timeout_s=_action_timeout(env.get("ACTION_SERVER_TIMEOUT_S", "").strip()),
+            max_session_events=_max_session_events(env.get("MAX_SESSION_EVENTS", "").strip()),
+        )
+
+
+def _action_timeout(raw: str) -> float:
+    if not raw:
+        return DEFAULT_ACTION_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(
+            f"ACTION_SERVER_TIMEOUT_S must be a number of seconds, not {raw!r}"
+        ) from None
+    if not 0 < value <= 300:
+        raise ValueError(f"ACTION_SERVER_TIMEOUT_S must be in (0, 300], not {raw!r}")
+    return value
+
+
+def _max_session_events(raw: str) -> int:
+    if not raw:
+        return DEFAULT_MAX_SESSION_EVENTS
+    if not raw.isascii() or not raw.isdigit():
+        raise ValueError(f"MAX_SESSION_EVENTS must be a whole number (0 = no limit), not {raw!r}")
+    value = int(raw)
+    if 0 < value < 50:
+        raise ValueError(f"MAX_SESSION_EVENTS must be 0 or at least 50, not {raw!r}")
+    return value
+
+
+def session_is_full(events: Sequence[Any], limit: int) -> bool:
+    """Whether the current session (the events after the last ``session_started``) has more
+    than ``limit`` events; looks at no more than ``limit + 1`` events."""
+    from rasa.shared.core.events import SessionStarted
+
+    for count, event in enumerate(reversed(events), start=1):
+        if isinstance(event, SessionStarted):
+            return False
+        if count > limit:
+            return True
+    return False
 
 
 def _rasas(current: Any) -> Any:
@@ -87,6 +127,7 @@ def apply(tuning: Tuning) -> None:
     _remember_rule_matches()
     _remember_past_states()
     _remember_empty_domains()
+    _cap_session_length(tuning.max_session_events)
     _copy_for_debug_logs_only()
     _freeze_after_loading()
 
@@ -170,6 +211,25 @@ def _remember_empty_domains() -> None:
 
     is_empty.wrapped_by_tuning = rasas  # type: ignore[attr-defined]
     domain_class.is_empty = is_empty
+
+
+def _cap_session_length(limit: int) -> None:
+    import rasa.core.processor as processor_module
+
+    processor_class: Any = processor_module.MessageProcessor
+    rasas = _rasas(processor_class._has_session_expired)
+    if not limit:
+        processor_class._has_session_expired = rasas
+        return
+
+    def has_session_expired(self: Any, tracker: Any) -> bool:
+        if rasas(self, tracker):
+            return True
+        enabled = self.domain.session_config.are_sessions_enabled()
+        return bool(enabled and session_is_full(tracker.events, limit))
+
+    has_session_expired.wrapped_by_tuning = rasas  # type: ignore[attr-defined]
+    processor_class._has_session_expired = has_session_expired
 
 
 def _copy_for_debug_logs_only() -> None:

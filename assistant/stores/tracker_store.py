@@ -10,6 +10,14 @@
 - Reads and writes use prepared SQLAlchemy Core statements instead of ORM queries, with the
   same filters and the same rows as Rasa's store (the tests compare the two). The ORM's
   per-query overhead was about a fifth of the Rasa server's CPU per message.
+- Reading the latest session is an index range scan, not a scan of every event the
+  conversation ever had: Rasa's filter ``timestamp >= <last session start> OR <no session
+  start>`` keeps SQLite and PostgreSQL from using an index, so it is written as
+  ``timestamp >= COALESCE(<last session start>, -inf)`` (the same rows: Rasa stamps every
+  event), over the indexes ``EVENT_INDEXES``. Without them one web session of 3,000
+  messages cost 16 ms of SQL per message; with them, 0.1 ms (``bench.web_session``). The
+  store creates them on SQLite; on PostgreSQL the schema owner does
+  (``assistant.ops.db_roles``), since the replicas' role may not.
 - SQLite runs in WAL mode with ``synchronous=NORMAL``: a commit does not wait for a disk
   flush, and a crash of the process loses nothing (a power loss can lose the last commits).
 
@@ -22,6 +30,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import sys
 from typing import Any, Dict, Iterable, Optional, Text
 
 import sqlalchemy as sa
@@ -35,6 +44,20 @@ from assistant.stores import outage
 
 logger = logging.getLogger(__name__)
 CONNECT_TIMEOUT_S = 3
+# The latest session's start (sender, type, time) and its events (sender, time).
+EVENT_INDEXES = (
+    ("ix_events_sender_type_time", ("sender_id", "type_name", "timestamp")),
+    ("ix_events_sender_time", ("sender_id", "timestamp")),
+)
+_NO_SESSION_START = -sys.float_info.max
+
+
+def create_event_indexes(connection: sa.engine.Connection) -> None:
+    """Create ``EVENT_INDEXES`` on ``events`` if missing (SQLite and PostgreSQL)."""
+    for name, columns in EVENT_INDEXES:
+        connection.exec_driver_sql(
+            f"CREATE INDEX IF NOT EXISTS {name} ON events ({', '.join(columns)})"
+        )
 
 
 class TrackerStoreUnavailable(RuntimeError):
@@ -71,6 +94,9 @@ class StrictSQLTrackerStore(SQLTrackerStore):
         self.engine = sa.create_engine(url, hide_parameters=True, **options)
         if sqlite_file:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+        if url.get_backend_name() == "sqlite":
+            with self.engine.begin() as connection:
+                create_event_indexes(connection)
         self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self._prepare_statements()
 
@@ -84,7 +110,7 @@ class StrictSQLTrackerStore(SQLTrackerStore):
             .scalar_subquery()
         )
         # Events of the latest session: from its SessionStarted on, or all without one.
-        latest = sa.or_(table.c.timestamp >= session_start, session_start.is_(None))
+        latest = table.c.timestamp >= sa.func.coalesce(session_start, _NO_SESSION_START)
         by_sender = sa.select(table.c.data).where(table.c.sender_id == sender)
         self._select_all_sessions = by_sender.order_by(table.c.id)
         self._select_latest_session = by_sender.where(latest).order_by(table.c.id)

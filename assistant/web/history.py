@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Sequence
 
 
 def _user_message(event: Dict[str, Any]) -> Dict[str, Any]:
@@ -53,17 +53,3 @@ def conversation(events: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
         elif event.get("event") == "bot" and event.get("text"):
             messages.append(bot_message(event))
     return messages
-
-
-def replies_to(events: Sequence[Dict[str, Any]], client_id: str) -> Optional[List[Dict[str, Any]]]:
-    """The bot's replies to the user message sent with ``client_id``, if it was processed."""
-    replies: Optional[List[Dict[str, Any]]] = None
-    for event in current_session(events):
-        if event.get("event") == "user":
-            if replies is not None:
-                break
-            if (event.get("metadata") or {}).get("client_id") == client_id:
-                replies = []
-        elif event.get("event") == "bot" and replies is not None and event.get("text"):
-            replies.append(bot_message(event))
-    return replies

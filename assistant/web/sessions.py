@@ -3,6 +3,10 @@
 The session id is 128 random bits chosen by the server. The cookie carries the id, when it was
 issued and an HMAC over both, so a client cannot pick, guess or forge an id, and knowing
 another patient's id is useless without that patient's cookie.
+
+A Secure cookie (https) is named ``__Host-cc_session``: browsers then insist on Secure,
+``Path=/`` and no ``Domain``, so neither plain http nor a sibling subdomain can set or
+overwrite it. On plain http (development) it is ``cc_session``, sent to the chat paths only.
 """
 
 from __future__ import annotations
@@ -15,7 +19,24 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 COOKIE_NAME = "cc_session"
+SECURE_COOKIE_NAME = "__Host-cc_session"
+PLAIN_COOKIE_PATH = "/webhooks/web"
 ID_BYTES = 16  # 128 bits
+SENDER_PREFIX = "web-"  # every web conversation id; the REST channel refuses it
+
+
+@dataclass(frozen=True)
+class CookieSpec:
+    name: str
+    path: str
+    secure: bool
+
+
+def cookie_spec(secure: bool) -> CookieSpec:
+    """The session cookie's name and path, with the ``__Host-`` prefix when it is Secure."""
+    if secure:
+        return CookieSpec(SECURE_COOKIE_NAME, "/", True)
+    return CookieSpec(COOKIE_NAME, PLAIN_COOKIE_PATH, False)
 
 
 @dataclass(frozen=True)
@@ -26,7 +47,7 @@ class ChatSession:
     @property
     def sender_id(self) -> str:
         """The conversation id in the tracker store."""
-        return f"web-{self.session_id}"
+        return f"{SENDER_PREFIX}{self.session_id}"
 
 
 class SessionSigner:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from typing import Callable
 
@@ -91,7 +92,8 @@ def test_callback_form_happy_path_records_the_request(
     assert "What phone number" in texts(assistant.say(sender, "Rosa Delgado"))
     assert "best time" in texts(assistant.say(sender, "(310) 555-0188"))
     consent = texts(assistant.say(sender, "tomorrow morning"))
-    assert "Rosa Delgado" in consent and "(310) 555-0188" in consent
+    # The number as the patient typed it, escaped in the markdown answer.
+    assert "Rosa Delgado" in consent and r"\(310\) 555\-0188" in consent
     done = texts(assistant.say(sender, "/affirm"))
     assert "Your callback request is recorded" in done
     events = _slot_events(assistant, sender, "callback_request")
@@ -211,6 +213,32 @@ def test_empty_and_huge_messages_get_a_4xx(
 
 def test_invalid_utf8_gets_a_400(assistant: RunningAssistant) -> None:
     assert assistant.post_raw(b'{"sender": "s", "message": "\xc3\x28"}')[0] == 400
+
+
+@pytest.mark.parametrize("token", ["", "not-the-token-of-this-server"])
+def test_without_the_token_nothing_is_stored(
+    assistant: RunningAssistant, new_sender: Sender, token: str
+) -> None:
+    sender = new_sender()
+    status, _ = assistant.post({"sender": sender, "message": "hello"}, token=token)
+    assert status == 401
+    assert _events(assistant, sender) == []
+
+
+@pytest.mark.parametrize("prefix", ["web-", "sms-"])
+def test_web_and_sms_conversations_are_not_reachable_over_rest(
+    assistant: RunningAssistant, prefix: str
+) -> None:
+    sender = f"{prefix}{secrets.token_hex(8)}"
+    status, _ = assistant.post({"sender": sender, "message": "what did I tell you?"})
+    assert status == 403
+    assert _events(assistant, sender) == []
+
+
+def _events(assistant: RunningAssistant, sender: str) -> list:
+    with sqlite3.connect(assistant.tracker_db) as db:
+        rows = db.execute("SELECT data FROM events WHERE sender_id = ?", (sender,)).fetchall()
+    return [row[0] for row in rows]
 
 
 def _slot_events(assistant: RunningAssistant, sender: str, slot: str) -> list:

@@ -1,24 +1,41 @@
 """The production profile (PostgreSQL, Redis, nginx, two Rasa replicas, action server,
-console) started once for the fault tests, on free loopback ports in a private folder."""
+console) started once for the fault tests, on free loopback ports in a private folder.
+
+Patients talk to it as they do in production: through nginx, over the web channel (a session
+cookie from ``POST /webhooks/web/session``, then ``POST /webhooks/web/message``), each from its
+own loopback address (all of 127.0.0.0/8 reaches the loopback interface), so the per-address
+limits of nginx and of the web channel see one patient per device. The REST channel is not
+reachable through nginx; a test that needs it posts to a replica with the token."""
 
 from __future__ import annotations
 
+import http.client
+import itertools
 import json
+import os
+import secrets
 import shutil
 import subprocess
 import tempfile
 import urllib.error
 import urllib.request
+import uuid
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Tuple
+from typing import Any, Dict, Iterator, List, Optional, Tuple
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
 
 from assistant.ops.prod import ProdSettings, RunningProfile, start_profile
+from assistant.web.sessions import SessionSigner
 from tests.support.sanic_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+REST_TOKEN = secrets.token_hex(24)
+_addresses = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
@@ -38,18 +55,153 @@ def prod(trained_model: Path) -> Iterator[RunningProfile]:
         redis_port=free_port(),
         log_level="INFO",  # the production log level
     )
-    profile = start_profile(settings, ROOT, trained_model, progress=False)
+    base_env = {**os.environ, "REST_TOKEN": REST_TOKEN}
+    profile = start_profile(settings, ROOT, trained_model, base_env=base_env, progress=False)
     yield profile
     profile.stop()
     shutil.rmtree(state, ignore_errors=True)
 
 
+def new_address() -> str:
+    """A loopback address no other patient of this session uses (127.1.0.1, 127.1.0.2, ...)."""
+    number = next(_addresses)
+    return f"127.1.{number // 250}.{number % 250 + 1}"
+
+
+class RateLimited(AssertionError):
+    """A 429: the load of a test went over a rate limit of nginx or of the web channel."""
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+
+def request(
+    url: str,
+    method: str = "GET",
+    body: Optional[bytes] = None,
+    headers: Optional[Dict[str, str]] = None,
+    source: str = "127.0.0.1",
+    timeout: float = 30,
+) -> Reply:
+    """One HTTP request from the loopback address ``source``; the path is sent as given."""
+    parts = urlsplit(url)
+    assert parts.hostname and parts.port, url
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    connection = http.client.HTTPConnection(
+        parts.hostname, parts.port, timeout=timeout, source_address=(source, 0)
+    )
+    try:
+        connection.request(method, path, body, headers or {})
+        reply = connection.getresponse()
+        return Reply(reply.status, reply.headers, reply.read())
+    finally:
+        connection.close()
+
+
+def check_not_limited(reply: Reply, what: str, source: str) -> None:
+    if reply.status != 429:
+        return
+    html = "text/html" in (reply.headers.get("Content-Type") or "")
+    by = "nginx (limit_req / limit_conn)" if html else "the web channel (WEB_RATE_*)"
+    raise RateLimited(
+        f"429 from {by} for {what} from {source}, Retry-After "
+        f"{reply.headers.get('Retry-After')!r}: the test's load is over a production limit"
+    )
+
+
+@dataclass
+class Patient:
+    """One patient's browser on the chat widget: its address, its session cookie (whatever
+    the cookie's name) and the conversation id the cookie stands for."""
+
+    profile: RunningProfile
+    address: str
+    cookie: str  # "name=value", sent back as the browser would
+    sender_id: str
+
+    @property
+    def base(self) -> str:
+        return f"{self.profile.patient_url}/webhooks/web"
+
+    def headers(self) -> Dict[str, str]:
+        return {
+            "Content-Type": "application/json",
+            "Origin": self.profile.patient_url,  # what a browser on the demo page sends
+            "Cookie": self.cookie,
+        }
+
+
+def _session_cookie(reply: Reply) -> Tuple[str, str]:
+    for header in reply.headers.get_all("Set-Cookie") or []:
+        cookie: SimpleCookie = SimpleCookie()
+        cookie.load(header)
+        for name, morsel in cookie.items():
+            return name, morsel.value
+    raise AssertionError("POST /webhooks/web/session set no cookie")
+
+
+def open_chat(profile: RunningProfile, address: Optional[str] = None) -> Patient:
+    """A new patient opens the widget: ``POST /webhooks/web/session`` through nginx."""
+    source = address or new_address()
+    reply = request(
+        f"{profile.patient_url}/webhooks/web/session",
+        "POST",
+        b"{}",
+        {"Content-Type": "application/json", "Origin": profile.patient_url},
+        source,
+    )
+    check_not_limited(reply, "a new chat session", source)
+    assert reply.status == 200, (reply.status, reply.body[:300])
+    name, value = _session_cookie(reply)
+    signer = SessionSigner(profile.env["WEB_SESSION_SECRET"].encode(), 3600)
+    session = signer.read(value)
+    assert session is not None, "the session cookie does not verify with WEB_SESSION_SECRET"
+    return Patient(profile, source, f"{name}={value}", session.sender_id)
+
+
+def message_body(text: str) -> bytes:
+    return json.dumps({"text": text, "client_id": str(uuid.uuid4())}).encode()
+
+
+def say(profile: RunningProfile, patient: Patient, text: str) -> List[Dict[str, Any]]:
+    """The patient sends ``text`` through nginx; the bot's messages (each has ``text``)."""
+    reply = request(
+        f"{patient.base}/message", "POST", message_body(text), patient.headers(), patient.address
+    )
+    check_not_limited(reply, "a chat message", patient.address)
+    assert reply.status == 200, (reply.status, reply.body[:300])
+    return list(reply.json()["messages"])
+
+
+def rest_post(
+    profile: RunningProfile,
+    port: int,
+    body: Any,
+    token: Optional[str] = REST_TOKEN,
+    url: Optional[str] = None,
+    source: str = "127.0.0.1",
+) -> Reply:
+    """POST to the REST channel of the replica on ``port`` (or to ``url``), with ``token``."""
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    target = url or f"http://127.0.0.1:{port}/webhooks/rest/webhook"
+    return request(target, "POST", json.dumps(body).encode(), headers, source)
+
+
 def post(url: str, body: Dict[str, Any], timeout: float = 30) -> Tuple[int, Any]:
-    request = urllib.request.Request(
+    request_ = urllib.request.Request(
         url, json.dumps(body).encode(), {"Content-Type": "application/json"}, method="POST"
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as reply:
+        with urllib.request.urlopen(request_, timeout=timeout) as reply:
             return reply.status, json.load(reply)
     except urllib.error.HTTPError as error:
         return error.code, None
@@ -63,14 +215,6 @@ def get_status(url: str, timeout: float = 10) -> int:
         return int(error.code)
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return 0
-
-
-def say(profile: RunningProfile, sender: str, text: str) -> List[Dict[str, Any]]:
-    status, body = post(
-        f"{profile.patient_url}/webhooks/rest/webhook", {"sender": sender, "message": text}
-    )
-    assert status == 200, status
-    return list(body)
 
 
 def user_texts(profile: RunningProfile, sender: str) -> List[str]:

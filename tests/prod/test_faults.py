@@ -1,6 +1,9 @@
 """Faults in the production profile, each one bounded: a dead or hung action server, a
 PostgreSQL restart, a replica killed under load, two replicas racing on one conversation, and
-patient data kept out of every log. The tests run in this order on one running profile."""
+patient data kept out of every log. The tests run in this order on one running profile.
+
+Patients use the web channel through nginx, as in production (tests/prod/conftest.py); the
+race between replicas posts to each replica's REST channel with its token."""
 
 from __future__ import annotations
 
@@ -17,7 +20,20 @@ import aiohttp
 import pytest
 
 from assistant.ops.prod import RunningProfile, start_actions, start_replica, wait_ready
-from tests.prod.conftest import ROOT, get_status, post, say, stored_events, user_texts
+from tests.prod.conftest import (
+    REST_TOKEN,
+    ROOT,
+    Patient,
+    RateLimited,
+    get_status,
+    message_body,
+    open_chat,
+    post,
+    rest_post,
+    say,
+    stored_events,
+    user_texts,
+)
 
 pytestmark = pytest.mark.slow
 SUPPORT_LINE = "1-800-CEDARS-1"
@@ -53,7 +69,7 @@ def test_replicas_are_ready_and_nginx_uses_both(prod: RunningProfile) -> None:
     for port in prod.settings.rasa_ports:
         assert ready(prod, port) == 200
     for _ in range(6):
-        assert say(prod, sender("spread"), "hi")
+        assert say(prod, open_chat(prod), "hi")
     access = (prod.settings.log_dir / "nginx" / "access.log").read_text()
     for port in prod.settings.rasa_ports:
         assert f"127.0.0.1:{port}" in access
@@ -78,11 +94,12 @@ def test_rasa_http_api_is_off(prod: RunningProfile) -> None:
 
 def test_action_server_stopped_gives_the_apology_within_3_s(prod: RunningProfile) -> None:
     assert prod.actions is not None
+    patient = open_chat(prod)
     prod.actions.terminate()
     prod.actions.wait(10)
     try:
         started = time.monotonic()
-        replies = say(prod, sender("noactions"), "what are the side effects?")
+        replies = say(prod, patient, "what are the side effects?")
         elapsed = time.monotonic() - started
         assert SUPPORT_LINE in text_of(replies)
         assert elapsed < 3.0, elapsed
@@ -92,10 +109,11 @@ def test_action_server_stopped_gives_the_apology_within_3_s(prod: RunningProfile
 
 def test_action_server_hanging_gives_the_apology_within_3_s(prod: RunningProfile) -> None:
     assert prod.actions is not None
+    patient = open_chat(prod)
     os.kill(prod.actions.pid, signal.SIGSTOP)
     try:
         started = time.monotonic()
-        replies = say(prod, sender("hung"), "what are the side effects?")
+        replies = say(prod, patient, "what are the side effects?")
         elapsed = time.monotonic() - started
         assert SUPPORT_LINE in text_of(replies)
         assert elapsed < 3.0, elapsed
@@ -103,7 +121,7 @@ def test_action_server_hanging_gives_the_apology_within_3_s(prod: RunningProfile
         os.kill(prod.actions.pid, signal.SIGCONT)
     # Once it answers again, a new conversation is served normally.
     assert (
-        "side effect" in text_of(say(prod, sender("after"), "what are the side effects?")).lower()
+        "side effect" in text_of(say(prod, open_chat(prod), "what are the side effects?")).lower()
     )
 
 
@@ -112,7 +130,7 @@ def test_a_hung_action_server_holds_a_turn_for_seconds_not_minutes(prod: Running
     its events meanwhile; here each call gives up after ACTION_SERVER_TIMEOUT_S (5 s), so the
     turn ends and is stored while the action server is still hung."""
     assert prod.actions is not None
-    patient = sender("hungturn")
+    patient = open_chat(prod)
     assert say(prod, patient, "hello")  # the session starts while the action server answers
     os.kill(prod.actions.pid, signal.SIGSTOP)
     try:
@@ -121,7 +139,7 @@ def test_a_hung_action_server_holds_a_turn_for_seconds_not_minutes(prod: Running
         stored: List[str] = []
         while time.monotonic() - started < 40 and len(stored) < 2:
             time.sleep(0.5)
-            stored = user_texts(prod, patient)
+            stored = user_texts(prod, patient.sender_id)
         assert stored == ["hello", "what are the side effects?"], stored
         assert time.monotonic() - started > 4.5  # not before the action call gave up
     finally:
@@ -130,7 +148,7 @@ def test_a_hung_action_server_holds_a_turn_for_seconds_not_minutes(prod: Running
 
 
 def test_postgres_restart_loses_and_duplicates_nothing(prod: RunningProfile) -> None:
-    patient = sender("pgrestart")
+    patient = open_chat(prod)
     say(prod, patient, "hello")
     say(prod, patient, "what are the side effects?")
     prod.postgres.stop()
@@ -150,44 +168,50 @@ def test_postgres_restart_loses_and_duplicates_nothing(prod: RunningProfile) -> 
         assert ready(prod, port) == 200
     after = say(prod, patient, "can I bring someone with me?")
     assert SUPPORT_LINE not in text_of(after) or "rooms" in text_of(after).lower()
-    texts = user_texts(prod, patient)
+    texts = user_texts(prod, patient.sender_id)
     assert texts == ["hello", "what are the side effects?", "can I bring someone with me?"]
-    events = stored_events(prod, patient)
+    events = stored_events(prod, patient.sender_id)
     assert sum(e["event"] == "session_started" for e in events) == 1  # context kept
 
 
-async def _conversation(
-    session: aiohttp.ClientSession, url: str, who: str, turns: int, log: List[Tuple[str, str, int]]
-) -> None:
-    for turn in range(turns):
-        text = f"what are the side effects {turn}"
-        try:
-            async with session.post(url, json={"sender": who, "message": text}) as reply:
-                await reply.read()
-                log.append((who, text, reply.status))
-        except aiohttp.ClientError:
-            log.append((who, text, 0))
-
-
-async def _load_with_a_kill(prod: RunningProfile, victim_port: int) -> List[Tuple[str, str, int]]:
-    url = f"{prod.patient_url}/webhooks/rest/webhook"
-    log: List[Tuple[str, str, int]] = []
+async def _conversation(patient: Patient, turns: int, log: List[Tuple[str, str, int]]) -> None:
+    """One patient's browser (its own address, its cookie) sending ``turns`` messages."""
+    url = f"{patient.base}/message"
+    connector = aiohttp.TCPConnector(local_addr=(patient.address, 0))
     timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
-        patients = [sender("load") for _ in range(8)]
-        tasks = [asyncio.create_task(_conversation(session, url, p, 12, log)) for p in patients]
-        while len(log) < 30:
-            await asyncio.sleep(0.05)
-        prod.replicas[victim_port].kill()  # SIGKILL: no goodbye
-        log.append(("--killed--", "", -1))
-        await asyncio.gather(*tasks)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        for turn in range(turns):
+            text = f"what are the side effects {turn}"
+            try:
+                body = message_body(text)
+                async with session.post(url, data=body, headers=patient.headers()) as reply:
+                    await reply.read()
+                    log.append((patient.sender_id, text, reply.status))
+            except aiohttp.ClientError:
+                log.append((patient.sender_id, text, 0))
+
+
+async def _load_with_a_kill(
+    prod: RunningProfile, patients: List[Patient], victim_port: int
+) -> List[Tuple[str, str, int]]:
+    log: List[Tuple[str, str, int]] = []
+    tasks = [asyncio.create_task(_conversation(p, 12, log)) for p in patients]
+    while len(log) < 30:
+        await asyncio.sleep(0.05)
+    prod.replicas[victim_port].kill()  # SIGKILL: no goodbye
+    log.append(("--killed--", "", -1))
+    await asyncio.gather(*tasks)
     return log
 
 
 def test_a_replica_killed_under_load(prod: RunningProfile) -> None:
     victim = prod.settings.rasa_ports[0]
-    log = asyncio.run(_load_with_a_kill(prod, victim))
+    patients = [open_chat(prod) for _ in range(8)]
+    log = asyncio.run(_load_with_a_kill(prod, patients, victim))
     try:
+        limited = [entry for entry in log if entry[2] == 429]
+        if limited:
+            raise RateLimited(f"{len(limited)} messages of the load got 429 (nginx or WEB_RATE_*)")
         killed_at = next(i for i, entry in enumerate(log) if entry[0] == "--killed--")
         after = [entry for entry in log[killed_at + 1 :]]
         # In-flight requests on the victim may fail; after that the other replica serves all.
@@ -213,7 +237,9 @@ def prod_model(prod: RunningProfile) -> Path:
 
 async def _race(prod: RunningProfile, who: str) -> List[int]:
     a, b = prod.settings.rasa_ports
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
+    headers = {"Authorization": f"Bearer {REST_TOKEN}"}
+    timeout = aiohttp.ClientTimeout(total=30)
+    async with aiohttp.ClientSession(timeout=timeout, headers=headers) as session:
 
         async def send(port: int, text: str) -> int:
             url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
@@ -231,7 +257,9 @@ async def _race(prod: RunningProfile, who: str) -> List[int]:
 def test_two_replicas_take_turns_on_one_conversation(prod: RunningProfile) -> None:
     for _ in range(5):
         who = sender("race")
-        say(prod, who, "hi")  # the session exists, so both messages race on the same tracker
+        # The session exists, so both messages race on the same tracker.
+        opening = rest_post(prod, prod.settings.rasa_ports[0], {"sender": who, "message": "hi"})
+        assert opening.status == 200, opening.status
         assert asyncio.run(_race(prod, who)) == [200, 200]
         # A turn that waited past the reply deadline (the patient got the apology) finishes
         # in the background; give it time, then check the order.
@@ -248,15 +276,15 @@ def test_two_replicas_take_turns_on_one_conversation(prod: RunningProfile) -> No
         assert sum(e["event"] == "session_started" for e in stored_events(prod, who)) == 1
 
 
-def _has_callback(prod: RunningProfile, patient: str) -> bool:
+def _has_callback(prod: RunningProfile, patient: Patient) -> bool:
     return any(
         e["event"] == "slot" and e.get("name") == "callback_request" and e.get("value")
-        for e in stored_events(prod, patient)
+        for e in stored_events(prod, patient.sender_id)
     )
 
 
 def test_no_patient_data_in_any_log(prod: RunningProfile) -> None:
-    patient = sender("phi")
+    patient = open_chat(prod)
     name, phone, email = "Zelda Quixote", "(310) 555-0147", "zelda.quixote@example.org"
     say(prod, patient, "can someone call me back please")
     say(prod, patient, name)
@@ -295,8 +323,7 @@ def test_the_console_reads_the_postgresql_store_through_nginx(prod: RunningProfi
 
     import sqlalchemy as sa
 
-    patient = sender("console")
-    say(prod, patient, "what are the infusion center hours?")
+    say(prod, open_chat(prod), "what are the infusion center hours?")
     env = {**prod.env, "CONSOLE_DB_URL": prod.postgres.url()}
     subprocess.run(
         [sys.executable, "-m", "assistant.console", "users", "add", "it-admin", "--role", "admin"],

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import secrets
 import subprocess
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ class RunningAssistant:
     ports: tuple[int, int]
     tracker_db: Path
     processes: List[subprocess.Popen]
+    rest_token: str  # the REST channel's bearer token (REST_TOKEN)
 
     def say(self, sender: str, text: str, timeout: float = 30) -> List[Dict[str, Any]]:
         """POST one message to the REST channel and return the bot's replies."""
@@ -28,13 +31,18 @@ class RunningAssistant:
         assert status == 200, (status, body)
         return list(body)
 
-    def post(self, body: Any, timeout: float = 30) -> tuple[int, Any]:
-        return self.post_raw(json.dumps(body).encode(), timeout)
+    def post(self, body: Any, timeout: float = 30, token: Optional[str] = None) -> tuple[int, Any]:
+        return self.post_raw(json.dumps(body).encode(), timeout, token)
 
-    def post_raw(self, data: bytes, timeout: float = 30) -> tuple[int, Any]:
-        request = urllib.request.Request(
-            self.url, data, {"Content-Type": "application/json"}, method="POST"
-        )
+    def post_raw(
+        self, data: bytes, timeout: float = 30, token: Optional[str] = None
+    ) -> tuple[int, Any]:
+        """POST to the REST channel with the server's token, or ``token`` ("" for none)."""
+        token = self.rest_token if token is None else token
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(self.url, data, headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=timeout) as reply:
                 return reply.status, json.load(reply)
@@ -75,6 +83,7 @@ def start_assistant(
         console_port=console_port,
     )
     extra = dict(env or {})
+    extra.setdefault("REST_TOKEN", secrets.token_hex(24))
     if knowledge_dir:
         extra["KNOWLEDGE_DIR"] = str(knowledge_dir)
     processes = start_servers(ROOT, model, settings, extra_env=extra)
@@ -83,4 +92,5 @@ def start_assistant(
         ports=(action_port, rasa_port),
         tracker_db=tracker_db,
         processes=processes,
+        rest_token=extra["REST_TOKEN"],
     )

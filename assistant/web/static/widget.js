@@ -7,6 +7,8 @@
  *   POST BASE/session  -> {resumed, max_chars, phone}   (identity is an HttpOnly cookie only)
  *   GET  BASE/history  -> {messages}                    (rendered on load, so reloads keep the chat)
  *   POST BASE/message  {text, client_id, title?} -> {messages}  (same client_id = safe retry)
+ *   POST BASE/end      {} -> {ended}                    (clears the session cookie: "End chat")
+ * Every POST carries Content-Type: application/json (the server refuses anything else).
  *
  * What it does:
  * - A floating toggle button opens a chat panel (full-screen on narrow screens); focus moves to
@@ -19,6 +21,10 @@
  *   the message is kept and retried with backoff (1s, 2s, 4s, ... max 10s) with the SAME
  *   client_id, and a status line gives the phone number. Failed /session calls retry the same way.
  * - Quick replies are live only for the latest bot turn; an emergency reply shows a 911 banner.
+ * - "End chat" (for shared computers) asks the server to forget the session in this browser,
+ *   then clears the shown conversation and the widget's sessionStorage; the next message starts
+ *   a new conversation. Until the server has confirmed, nothing else is sent (and a reload
+ *   retries it first). A 429 answer is retried after its Retry-After.
  *
  * The only global it defines is window.CedarsChat = {open(), close()}.
  */
@@ -36,14 +42,19 @@
   var BASE = script ? script.src.replace(/[?#].*$/, "").replace(/\/widget\.js$/, "") : "";
 
   var STORAGE_KEY = "cc-chat-open";
+  var ENDING_KEY = "cc-chat-ending"; // set from "End chat" until POST /end has succeeded
   var REQUEST_TIMEOUT_MS = 45000;
   var RETRY_FIRST_MS = 1000;
   var RETRY_MAX_MS = 10000;
+  var RETRY_AFTER_MAX_MS = 600000; // a server's Retry-After is followed up to 10 minutes
   var COUNTER_FROM = 0.8; // show the character counter from 80% of max_chars
   var ALLOWED_TAGS = ["p", "br", "strong", "em", "ul", "ol", "li", "a", "code"];
   var ALLOWED_URI = /^(?:https?|tel|mailto):/i;
   var UNREACHABLE = "We can't reach the assistant right now. "; // status line leads
   var NOT_SENT = "Sorry, that message could not be sent. ";
+  var SLOW_DOWN = "Too many messages at once; yours will be sent in a moment. ";
+  var END_CHAT = "End chat";
+  var CHAT_ENDED = "Chat ended. The conversation is cleared from this screen.";
 
   var config = {
     maxChars: 1000,
@@ -60,6 +71,9 @@
   var retryDelay = RETRY_FIRST_MS;
   var failures = 0; // consecutive failed attempts (typing indicator only on the first try)
   var render = null; // markdown -> DocumentFragment, set once marked + DOMPurify load
+  var ending = false; // "End chat" was chosen and POST /end has not succeeded yet
+  var dormant = false; // after "End chat": no new session until the patient sends something
+  var epoch = 0; // +1 on "End chat"; answers to requests of an earlier epoch are dropped
   var lastCounterNote = "";
 
   // ---------------------------------------------------------------- small helpers
@@ -100,6 +114,22 @@
 
   function storedOpen() {
     try { return window.sessionStorage.getItem(STORAGE_KEY) === "1"; } catch (e) { return false; }
+  }
+
+  function setEnding(on) {
+    ending = on;
+    try {
+      if (on) window.sessionStorage.setItem(ENDING_KEY, "1");
+      else window.sessionStorage.removeItem(ENDING_KEY);
+    } catch (e) { /* storage off: the flag lives until the page closes */ }
+  }
+
+  function storedEnding() {
+    try { return window.sessionStorage.getItem(ENDING_KEY) === "1"; } catch (e) { return false; }
+  }
+
+  function forgetStoredState() {
+    try { window.sessionStorage.removeItem(STORAGE_KEY); } catch (e) { /* storage off */ }
   }
 
   function timeElement(seconds) {
@@ -271,13 +301,15 @@
 
     ui.call = el("a", { className: "cc-call", "data-testid": "cc-call", href: "tel:" + config.phone.tel });
     ui.title = el("h2", { className: "cc-title", id: "cc-title", text: "Ask about immunotherapy" });
-    var header = el("div", { className: "cc-header" }, [ui.title, ui.call, ui.close]);
+    ui.end = el("button", { type: "button", className: "cc-end", "data-testid": "cc-end", text: END_CHAT });
+    var header = el("div", { className: "cc-header" }, [ui.title, ui.call, ui.end, ui.close]);
 
     ui.emergency = el("div", { className: "cc-emergency", role: "alert", "data-testid": "cc-emergency" });
     ui.intro = el("p", {
       className: "cc-intro",
       text: "Ask a question about immunotherapy or your visit to the infusion center.",
     });
+    ui.notice = el("p", { className: "cc-notice", role: "status", "data-testid": "cc-notice" });
     ui.log = el("div", {
       className: "cc-log", role: "log", "aria-live": "polite", "aria-label": "Conversation",
       "data-testid": "cc-log", tabindex: "0",
@@ -305,7 +337,7 @@
     ui.panel = el("div", {
       id: "cc-panel", className: "cc-panel", "data-testid": "cc-panel",
       role: "dialog", "aria-modal": "false", "aria-labelledby": "cc-title", hidden: "",
-    }, [header, ui.emergency, ui.intro, ui.log, ui.typing, ui.status, ui.form]);
+    }, [header, ui.emergency, ui.intro, ui.notice, ui.log, ui.typing, ui.status, ui.form]);
 
     ui.root = el("div", { id: "cc-chat-root", className: "cc-root", hidden: "" }, [ui.panel, ui.toggle]);
     updatePhone();
@@ -313,6 +345,7 @@
 
     ui.toggle.addEventListener("click", function () { if (isOpen()) close(); else open(); });
     ui.close.addEventListener("click", function () { close(); });
+    ui.end.addEventListener("click", function () { endChat(); });
     ui.root.addEventListener("keydown", function (event) { // in the panel or on the toggle
       if ((event.key === "Escape" || event.key === "Esc") && isOpen()) { event.preventDefault(); close(); }
     });
@@ -522,6 +555,7 @@
     if (!text || pending) return false; // empty, or a send is already in flight
     if (!title && text.length > config.maxChars) return false;
     disableQuickReplies();
+    ui.notice.textContent = "";
     var clientId = uuid4();
     var item = addMessage({ role: "user", text: title || text, timestamp: Date.now() / 1000, client_id: clientId });
     pending = { text: text, title: title, clientId: clientId, el: item };
@@ -560,7 +594,12 @@
         var status = response.status;
         if (status === 401) sessionReady = false; // get a new session, then try again
         var retry = status === 401 || status === 408 || status === 429 || status >= 500;
-        throw new RequestError(path + " answered " + status, retry);
+        var error = new RequestError(path + " answered " + status, retry);
+        if (status === 429) {
+          var seconds = parseInt(response.headers.get("Retry-After") || "", 10);
+          error.waitMs = seconds > 0 ? Math.min(seconds * 1000, RETRY_AFTER_MAX_MS) : 0;
+        }
+        throw error;
       });
     }, function (err) {
       clearTimeout(timer);
@@ -568,7 +607,7 @@
     });
   }
 
-  function startSession() {
+  function startSession(mine) {
     return api("POST", "/session", {}).then(function (data) {
       var max = parseInt(data.max_chars, 10);
       if (max > 0) {
@@ -585,17 +624,58 @@
         updatePhone();
       }
       updateCounter();
-      sessionReady = true;
+      if (mine === epoch) sessionReady = true;
     }, function (err) {
-      throw new RequestError(err.message, true); // whatever went wrong, keep trying /session
+      throw retryable(err); // whatever went wrong, keep trying /session
     });
   }
 
-  function loadHistory() {
+  function retryable(err) {
+    var again = new RequestError(err.message, true);
+    again.waitMs = err.waitMs;
+    return again;
+  }
+
+  function loadHistory(mine) {
     return api("GET", "/history").then(function (history) {
+      if (mine !== epoch) return; // "End chat" meanwhile: that conversation is not shown
       historyLoaded = true;
       renderHistory(Array.isArray(history.messages) ? history.messages : []);
     });
+  }
+
+  function endSession() {
+    return api("POST", "/end", {}).then(function () { setEnding(false); }, function (err) {
+      throw retryable(err); // until the server forgets the session, keep asking
+    });
+  }
+
+  // "End chat": the server clears the session cookie (the conversation stays on the server for
+  // the care team); here the shown conversation, the pending message and stored state go.
+  function endChat() {
+    epoch += 1;
+    clearTimeout(retryTimer);
+    retryTimer = null;
+    pending = null;
+    sessionReady = false;
+    historyLoaded = false;
+    dormant = true;
+    failures = 0;
+    retryDelay = RETRY_FIRST_MS;
+    setTyping(false);
+    setSendEnabled(true);
+    setStatus("");
+    ui.log.textContent = "";
+    ui.emergency.textContent = "";
+    ui.input.value = "";
+    autoGrow();
+    updateCounter();
+    forgetStoredState();
+    setEnding(true);
+    ui.notice.textContent = CHAT_ENDED;
+    scrollToEnd();
+    ui.input.focus();
+    pump();
   }
 
   function deliver(message) {
@@ -615,25 +695,34 @@
     });
   }
 
-  // Brings the client up to date with the server: session (+ history once), then the pending
-  // message. On a transient failure it schedules itself again with backoff.
+  // Brings the client up to date with the server: a pending "End chat" first, then session
+  // (+ history once), then the pending message. On a transient failure it schedules itself
+  // again with backoff.
   function pump() {
     if (pumping) return;
     clearTimeout(retryTimer);
     retryTimer = null;
     pumping = true;
-    (sessionReady ? Promise.resolve() : startSession()).then(function () {
-      return historyLoaded ? null : loadHistory();
-    }).then(function () {
-      return pending ? deliver(pending) : null;
+    var mine = epoch;
+    (ending ? endSession() : Promise.resolve()).then(function () {
+      if (dormant && !pending) return null; // ended: the next message opens a new session
+      dormant = false;
+      return (sessionReady ? Promise.resolve() : startSession(mine)).then(function () {
+        return historyLoaded ? null : loadHistory(mine);
+      }).then(function () {
+        return pending ? deliver(pending) : null;
+      });
     }).then(function () {
       pumping = false;
+      if (mine !== epoch) { pump(); return; } // "End chat" meanwhile: carry that out
       failures = 0;
       retryDelay = RETRY_FIRST_MS;
       setStatus("");
-      if (pending || !sessionReady || !historyLoaded) pump(); // something was queued meanwhile
+      // Something was queued meanwhile.
+      if (ending || pending || (!dormant && (!sessionReady || !historyLoaded))) pump();
     }, function (err) {
       pumping = false;
+      if (mine !== epoch) { pump(); return; }
       failures += 1;
       setTyping(false);
       if (err && err.retry === false) {
@@ -646,14 +735,15 @@
         }
         return;
       }
-      setStatus(UNREACHABLE);
-      retryTimer = setTimeout(pump, retryDelay);
+      setStatus(err && err.waitMs !== undefined ? SLOW_DOWN : UNREACHABLE);
+      retryTimer = setTimeout(pump, Math.max(retryDelay, (err && err.waitMs) || 0));
       retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
     });
   }
 
   // ---------------------------------------------------------------- start
   function start() {
+    ending = storedEnding();
     build();
     setSendEnabled(true);
     var css = loadCss(BASE + "/widget.css");

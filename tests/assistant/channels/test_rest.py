@@ -1,11 +1,12 @@
-"""The hardened REST channel: clear 4xx for bad input, no typed intents, no empty replies."""
+"""The hardened REST channel: a bearer token, no web or SMS conversations, clear 4xx for bad
+input, no typed intents, no empty replies."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 from pathlib import Path
-from typing import Any, AsyncIterator, List
+from typing import Any, AsyncIterator, Callable, Dict, List, Optional
 
 import aiohttp
 import pytest
@@ -13,9 +14,12 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from assistant.channels.rest import PatientRestInput
+from assistant.sms.identity import conversation_id
+from assistant.web.sessions import SessionSigner
 from tests.support.sanic_server import serving
 
 _app_ids = itertools.count()
+TOKEN = "rest-token-for-the-unit-tests-0123"
 
 
 class Recorder:
@@ -37,20 +41,125 @@ def recorder() -> Recorder:
     return Recorder()
 
 
+def channel_for(credentials: Dict[str, Any]) -> PatientRestInput:
+    return PatientRestInput.from_settings(credentials, {"REST_TOKEN": TOKEN})
+
+
 @pytest.fixture
 async def url(knowledge_copy: Path, recorder: Recorder) -> AsyncIterator[str]:
-    channel = PatientRestInput.from_credentials({"knowledge_dir": str(knowledge_copy)})
+    channel = channel_for({"knowledge_dir": str(knowledge_copy)})
     app = Sanic(f"rest_test_{next(_app_ids)}")
     app.blueprint(channel.blueprint(recorder), url_prefix="/webhooks/rest")
     async with serving(app) as base:
         yield f"{base}/webhooks/rest/webhook"
 
 
-async def post(url: str, body: Any = None, raw: bytes | None = None) -> tuple[int, Any]:
+async def post(
+    url: str,
+    body: Any = None,
+    raw: bytes | None = None,
+    authorization: Optional[str] = f"Bearer {TOKEN}",
+) -> tuple[int, Any]:
+    headers = {"Authorization": authorization} if authorization is not None else {}
     async with aiohttp.ClientSession() as session:
         kwargs = {"data": raw} if raw is not None else {"json": body}
-        async with session.post(url, **kwargs) as reply:
+        async with session.post(url, headers=headers, **kwargs) as reply:
             return reply.status, await reply.json(content_type=None)
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        "Bearer wrong-token-of-the-same-size-01",
+        f"Bearer {TOKEN}x",
+        f"Bearer {TOKEN[:-1]}",
+        f"Basic {TOKEN}",
+        TOKEN,
+    ],
+)
+async def test_without_the_token_nothing_reaches_the_bot(
+    url: str, recorder: Recorder, authorization: Optional[str]
+) -> None:
+    status, reply = await post(url, {"sender": "p", "message": "hi"}, authorization=authorization)
+    assert status == 401 and reply["error"]
+    assert recorder.messages == []
+
+
+async def test_the_token_is_checked_before_the_body(url: str, recorder: Recorder) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, data=b"{not json") as reply:
+            assert reply.status == 401
+            assert reply.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_the_scheme_is_case_insensitive(url: str, recorder: Recorder) -> None:
+    status, _ = await post(url, {"sender": "p", "message": "hi"}, authorization=f"bearer {TOKEN}")
+    assert status == 200 and len(recorder.messages) == 1
+
+
+def _web_sender() -> str:
+    signer = SessionSigner(b"w" * 32, 3600)
+    return signer.new_session().sender_id
+
+
+def _sms_sender() -> str:
+    return conversation_id("+13105550147", b"s" * 32)
+
+
+@pytest.mark.parametrize(
+    "sender",
+    [
+        pytest.param(_web_sender, id="web"),
+        pytest.param(_sms_sender, id="sms"),
+        pytest.param(lambda: "WEB-abc", id="web-upper"),
+        pytest.param(lambda: "Sms-abc", id="sms-mixed"),
+        pytest.param(lambda: "web-", id="web-bare"),
+    ],
+)
+async def test_web_and_sms_conversations_are_refused_even_with_the_token(
+    url: str, recorder: Recorder, sender: Callable[[], str]
+) -> None:
+    status, reply = await post(url, {"sender": sender(), "message": "what did I tell you?"})
+    assert status == 403 and reply["error"]
+    assert recorder.messages == []
+
+
+async def test_ids_that_only_look_alike_are_served(url: str, recorder: Recorder) -> None:
+    for sender in ("website-1", "smsx-1", "rest-web-1", "integration-sms-1"):
+        status, _ = await post(url, {"sender": sender, "message": "hi"})
+        assert status == 200, sender
+    assert len(recorder.messages) == 4
+
+
+async def test_health_and_readiness_stay_open(url: str) -> None:
+    base = url.removesuffix("/webhook")
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{base}/") as reply:
+            assert reply.status == 200
+        async with session.get(f"{base}/ready") as reply:
+            assert reply.status in (200, 503)  # no agent here: not ready, but not refused
+
+
+@pytest.mark.parametrize("env", [{}, {"REST_TOKEN": ""}, {"REST_TOKEN": "too-short"}])
+def test_the_channel_does_not_start_without_a_token(
+    knowledge_copy: Path, env: Dict[str, str]
+) -> None:
+    with pytest.raises(ValueError, match="REST_TOKEN"):
+        PatientRestInput.from_settings({"knowledge_dir": str(knowledge_copy)}, env)
+
+
+def test_from_credentials_reads_the_environment(
+    knowledge_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("REST_TOKEN", raising=False)
+    with pytest.raises(ValueError, match="REST_TOKEN"):
+        PatientRestInput.from_credentials({"knowledge_dir": str(knowledge_copy)})
+    monkeypatch.setenv("REST_TOKEN", TOKEN)
+    assert PatientRestInput.from_credentials({"knowledge_dir": str(knowledge_copy)})
 
 
 async def test_message_reaches_the_bot_and_answers(url: str, recorder: Recorder) -> None:
@@ -125,7 +234,7 @@ async def test_html_and_emoji_are_passed_as_text(url: str, recorder: Recorder) -
 async def test_failure_answers_with_apology_and_phone(
     knowledge_copy: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    channel = PatientRestInput.from_credentials({"knowledge_dir": str(knowledge_copy)})
+    channel = channel_for({"knowledge_dir": str(knowledge_copy)})
     app = Sanic(f"rest_test_{next(_app_ids)}")
     app.blueprint(channel.blueprint(Recorder(fail=True)), url_prefix="/webhooks/rest")
     async with serving(app) as base:
@@ -139,16 +248,14 @@ async def test_failure_answers_with_apology_and_phone(
 
 def test_unknown_credentials_fail_loudly() -> None:
     with pytest.raises(ValueError, match=r"unknown keys.*max_chars"):
-        PatientRestInput.from_credentials({"max_chars": 10})
+        channel_for({"max_chars": 10})
 
 
 async def test_slow_bot_gets_an_apology_within_the_limit(knowledge_copy: Path) -> None:
     async def hang(message: UserMessage) -> None:
         await asyncio.sleep(30)
 
-    channel = PatientRestInput.from_credentials(
-        {"knowledge_dir": str(knowledge_copy), "reply_timeout_s": 0.5}
-    )
+    channel = channel_for({"knowledge_dir": str(knowledge_copy), "reply_timeout_s": 0.5})
     app = Sanic(f"rest_test_{next(_app_ids)}")
     app.blueprint(channel.blueprint(hang), url_prefix="/webhooks/rest")
     async with serving(app) as base:

@@ -16,13 +16,26 @@ import rasa.core.run as run_module
 from rasa.core.actions.action import RemoteAction
 from rasa.core.policies.rule_policy import RulePolicy
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
+from rasa.shared.core.events import (
+    ActionExecuted,
+    BotUttered,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
 from assistant.rasa_server import debug_copies
 from assistant.rasa_server.graph_runner import PlannedGraphRunner
-from assistant.rasa_server.tuning import DEFAULT_ACTION_TIMEOUT_S, Tuning, apply
+from assistant.rasa_server.tuning import (
+    DEFAULT_ACTION_TIMEOUT_S,
+    DEFAULT_MAX_SESSION_EVENTS,
+    Tuning,
+    apply,
+    session_is_full,
+)
 
 
 @pytest.fixture
@@ -36,11 +49,13 @@ def restore_rasa() -> Iterator[None]:
     possible_keys = RulePolicy._get_possible_keys
     past_states = DialogueStateTracker.past_states
     is_empty = Domain.is_empty
+    session_expired = processor_module.MessageProcessor._has_session_expired
     copy_modules = {name: importlib.import_module(name).copy for name in debug_copies.MODULES}
     yield
     for name, module in copy_modules.items():
         importlib.import_module(name).copy = module  # type: ignore[attr-defined]
     Domain.is_empty = is_empty  # type: ignore[method-assign]
+    processor_module.MessageProcessor._has_session_expired = session_expired  # type: ignore[method-assign]
     DialogueStateTracker.past_states = past_states  # type: ignore[method-assign]
     RulePolicy._get_possible_keys = possible_keys  # type: ignore[method-assign]
     processor_module.DaskGraphRunner = graph_runner  # type: ignore[misc]
@@ -58,6 +73,68 @@ def test_settings_from_the_environment() -> None:
     for bad in ("soon", "0", "-1", "301"):
         with pytest.raises(ValueError, match="ACTION_SERVER_TIMEOUT_S"):
             Tuning.from_env({"ACTION_SERVER_TIMEOUT_S": bad})
+
+
+def test_session_length_setting() -> None:
+    assert Tuning.from_env({}).max_session_events == DEFAULT_MAX_SESSION_EVENTS
+    assert Tuning.from_env({"MAX_SESSION_EVENTS": "0"}).max_session_events == 0
+    assert Tuning.from_env({"MAX_SESSION_EVENTS": " 200 "}).max_session_events == 200
+    for bad in ("many", "-5", "10", "1e3", "\u0662\u0660\u0660"):
+        with pytest.raises(ValueError, match="MAX_SESSION_EVENTS"):
+            Tuning.from_env({"MAX_SESSION_EVENTS": bad})
+
+
+def _turns(count: int, start: float) -> list:
+    """``count`` patient turns (user message, bot answer, listen), one second apart."""
+    events: list = []
+    for turn in range(count):
+        at = start + turn
+        events += [
+            UserUttered("what is immunotherapy", timestamp=at),
+            BotUttered("An answer.", timestamp=at),
+            ActionExecuted("action_listen", timestamp=at),
+        ]
+    return events
+
+
+def test_a_session_is_full_after_the_limit_counting_from_its_start() -> None:
+    old_session = _turns(100, 0.0)  # 300 events before the current session started
+    current = [ActionExecuted("action_session_start"), SessionStarted(), *_turns(20, 500.0)]
+    assert not session_is_full(old_session + current, 100)  # 62 events in this session
+    assert session_is_full(old_session + current + _turns(20, 600.0), 100)  # 122
+    assert session_is_full(_turns(40, 0.0), 100)  # no session start at all: 120 events
+    assert not session_is_full(_turns(30, 0.0), 100)
+
+
+def _processor_with(domain: Domain) -> Any:
+    processor = processor_module.MessageProcessor.__new__(processor_module.MessageProcessor)
+    processor.domain = domain
+    return processor
+
+
+def test_long_sessions_expire_and_others_get_rasas_verdict(restore_rasa: None) -> None:
+    import time
+
+    domain = Domain.from_dict({"session_config": {"session_expiration_time": 60}})
+    processor = _processor_with(domain)
+    now = time.time()
+    short = DialogueStateTracker.from_events("s", _turns(10, now - 30))
+    idle = DialogueStateTracker.from_events("i", _turns(10, now - 7200))
+    long = DialogueStateTracker.from_events("l", _turns(300, now - 300))
+    rasas = processor_module.MessageProcessor._has_session_expired
+    before = [rasas(processor, tracker) for tracker in (short, idle, long)]
+    assert before == [False, True, False]  # Rasa's: only time counts
+    apply(Tuning(max_session_events=600))
+    ours = processor_module.MessageProcessor._has_session_expired
+    assert [ours(processor, tracker) for tracker in (short, idle)] == before[:2]
+    assert ours(processor, long)  # 900 events in one session: over the limit
+    apply(Tuning(max_session_events=0))  # switched off: Rasa's own method again
+    assert processor_module.MessageProcessor._has_session_expired is rasas
+    no_sessions = _processor_with(
+        Domain.from_dict({"session_config": {"session_expiration_time": 0}})
+    )
+    apply(Tuning(max_session_events=600))
+    assert not processor_module.MessageProcessor._has_session_expired(no_sessions, long)
 
 
 def test_apply_bounds_the_wait_and_keeps_rasas_verdicts(restore_rasa: None) -> None:

@@ -26,7 +26,11 @@ from sqlalchemy.exc import OperationalError
 
 from assistant.channels.output import AnnotatedOutputChannel, collect_replies
 from assistant.stores import outage
-from assistant.stores.tracker_store import StrictSQLTrackerStore, TrackerStoreUnavailable
+from assistant.stores.tracker_store import (
+    EVENT_INDEXES,
+    StrictSQLTrackerStore,
+    TrackerStoreUnavailable,
+)
 
 SECRET_TEXT = "my number is 310-555-0199"
 
@@ -185,4 +189,25 @@ async def test_sqlite_connections_are_reused(tmp_path: Path) -> None:
         tracker = DialogueStateTracker.from_events("p1", [UserUttered(f"message {turn}")])
         await store.save(tracker)
         await store.retrieve("p1")
-    assert len(opened) == 1
+    assert len(opened) <= 1  # the start-up (index check) may have opened the one already
+
+
+async def test_the_latest_session_is_read_by_index_not_by_scanning_the_conversation(
+    tmp_path: Path,
+) -> None:
+    """Rasa's OR filter made every read scan all of a conversation's events, so replies got
+    slower as a conversation grew; the rewritten filter is an index range scan."""
+    store = _store(tmp_path)
+    with store.engine.connect() as connection:
+        indexes = {
+            row[1] for row in connection.exec_driver_sql("PRAGMA index_list('events')").all()
+        }
+        assert {name for name, _ in EVENT_INDEXES} <= indexes
+        for statement in (store._select_latest_session, store._count_latest_session):
+            compiled = statement.compile(store.engine)
+            values = compiled.construct_params({"sender_id": "web-x"})
+            args = tuple(values[name] for name in compiled.positiontup or ())
+            plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", args).all()
+            details = " | ".join(str(row[-1]) for row in plan)
+            assert "SCAN events" not in details, details
+            assert "ix_events_sender_time (sender_id=? AND timestamp>?)" in details, details

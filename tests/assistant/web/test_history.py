@@ -1,10 +1,12 @@
-"""The widget's view of the tracker: current session, titles for buttons, replies by id."""
+"""The widget's view of the tracker: current session, titles for buttons."""
 
 from __future__ import annotations
 
-from assistant.web.history import conversation, replies_to
+from typing import Any, Dict, List
 
-EVENTS = [
+from assistant.web.history import conversation
+
+EVENTS: List[Dict[str, Any]] = [
     {"event": "session_started"},
     {"event": "user", "text": "old", "metadata": {"client_id": "c0"}},
     {"event": "bot", "text": "old reply"},
@@ -43,13 +45,3 @@ def test_conversation_is_the_current_session_only() -> None:
     assert messages[2]["buttons"] == [{"title": "Callback", "payload": "/request_callback"}]
     assert messages[4]["emergency"] is True
     assert messages[1]["client_id"] == "c1"
-
-
-def test_replies_to_a_processed_message() -> None:
-    assert [m["text"] for m in replies_to(EVENTS, "c1") or []] == ["Call us"]
-    assert [m["text"] for m in replies_to(EVENTS, "c2") or []] == ["Call 911 now"]
-
-
-def test_unknown_or_earlier_session_ids_were_not_processed() -> None:
-    assert replies_to(EVENTS, "c9") is None
-    assert replies_to(EVENTS, "c0") is None
