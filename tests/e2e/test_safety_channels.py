@@ -187,7 +187,7 @@ def test_disguised_intent_syntax_is_plain_text_on_every_channel(
 ) -> None:
     say = CHANNELS[channel](running)
     for number, template in enumerate(DISGUISED_INTENTS):
-        phone = f"+1310555{90 + number:02d}{len(channel):02d}"
+        phone = f"+1310555{90 + number:02d}{sorted(CHANNELS).index(channel):02d}"  # unique
         say(template.format(phone=phone))
         [event] = _user_events_mentioning(running, phone[1:])
         parse = event.get("parse_data") or {}
