@@ -12,7 +12,7 @@ Settings (environment; whole numbers, ``0`` turns that limit off):
 - ``WEB_RATE_ADDRESS_SESSIONS_PER_10_MIN`` (30): new chat sessions per ten minutes from one
   client address (a new conversation costs the server more than a message).
 
-The client address comes from ``assistant.web.proxies`` (``WEB_TRUSTED_PROXIES``). IPv6
+The client address comes from ``assistant.proxies`` (``WEB_TRUSTED_PROXIES``). IPv6
 clients are counted per /64 network, the block one subscriber usually gets. The counts are per
 server process: behind a load balancer with n replicas an address can reach up to n times each
 limit.

@@ -84,6 +84,10 @@ def start_assistant(
     )
     extra = dict(env or {})
     extra.setdefault("REST_TOKEN", secrets.token_hex(24))
+    # Every test visitor comes from 127.0.0.1: the per-address limits would count the whole
+    # suite as one patient (tests of the limits set their own values).
+    extra.setdefault("WEB_RATE_ADDRESS_SESSIONS_PER_10_MIN", "0")
+    extra.setdefault("WEB_RATE_ADDRESS_MESSAGES_PER_MIN", "0")
     if knowledge_dir:
         extra["KNOWLEDGE_DIR"] = str(knowledge_dir)
     processes = start_servers(ROOT, model, settings, extra_env=extra)

@@ -37,11 +37,7 @@ class Clock:
 def reset_postgres(urls: PostgresUrls, create: bool = True) -> None:
     """Drop the state tables and, unless told not to, create them empty with the Rasa role's
     grants (as the schema owner's setup does in production)."""
-    engine = sa.create_engine(urls.owner, future=True)
-    try:
-        metadata.drop_all(engine, tables=list(STATE_TABLES), checkfirst=True)
-    finally:
-        engine.dispose()
+    urls.drop(*STATE_TABLES)
     if create:
         urls.set_up()
 

@@ -25,28 +25,17 @@ from assistant.web.replies_store import (
     SqlBackend,
     backend_for,
 )
-from tests.assistant.web.conftest import APP_ROLE, WebPostgres
+from tests.support.postgres import ProductionPostgres
 
 KEY = ("web-abc", "c1")
 REPLIES = [{"role": "bot", "text": "Call us", "buttons": [], "kb_entry": "support.handoff_open"}]
 
 
-def _reset_postgres(postgres: WebPostgres, create: bool) -> None:
+def _reset_postgres(postgres: ProductionPostgres, create: bool) -> None:
     """Drop the table and, with ``create``, make it as the schema owner does in production."""
-    owner = sa.create_engine(postgres.owner_url)
-    try:
-        web_client_messages.drop(owner, checkfirst=True)
-        if create:
-            web_client_messages.create(owner)
-            with owner.begin() as connection:
-                connection.execute(
-                    sa.text(
-                        f"GRANT SELECT, INSERT, UPDATE, DELETE ON {web_client_messages.name} "
-                        f"TO {APP_ROLE}"
-                    )
-                )
-    finally:
-        owner.dispose()
+    postgres.drop(web_client_messages)
+    if create:
+        postgres.set_up()
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgresql"])
@@ -57,9 +46,9 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     if request.param == "sqlite":
         engine = sa.create_engine(f"sqlite:///{tmp_path / 'tracker.db'}", hide_parameters=True)
     else:
-        postgres: WebPostgres = request.getfixturevalue("web_postgres")
+        postgres: ProductionPostgres = request.getfixturevalue("web_postgres")
         _reset_postgres(postgres, create=True)
-        engine = sa.create_engine(postgres.app_url, hide_parameters=True)
+        engine = sa.create_engine(postgres.rasa, hide_parameters=True)
     yield SqlBackend.open(engine)
     engine.dispose()
 
@@ -149,9 +138,11 @@ def test_without_an_sql_tracker_store_the_rows_are_kept_in_memory() -> None:
     )
 
 
-def test_on_postgresql_a_missing_table_is_an_error_naming_it(web_postgres: WebPostgres) -> None:
+def test_on_postgresql_a_missing_table_is_an_error_naming_it(
+    web_postgres: ProductionPostgres,
+) -> None:
     _reset_postgres(web_postgres, create=False)
-    engine = sa.create_engine(web_postgres.app_url, hide_parameters=True)
+    engine = sa.create_engine(web_postgres.rasa, hide_parameters=True)
     try:
         with pytest.raises(MissingTableError, match="web_client_messages"):
             SqlBackend.open(engine)
