@@ -62,11 +62,13 @@ def clean_user_text(
     if not isinstance(text, str):
         raise RejectedMessage(400, "message must be a string")
     cleaned = unicodedata.normalize("NFC", _printable(text)).strip()
-    if not normalise(cleaned):  # nothing visible (spaces, zero-width characters)
+    nlu_view = normalise(cleaned)  # what the NLU and Rasa's intent handler will see
+    if not nlu_view:  # nothing visible (spaces, zero-width characters)
         raise RejectedMessage(400, "message is empty")
     if len(cleaned) > max_chars:
         raise RejectedMessage(413, f"message is longer than {max_chars} characters")
-    if cleaned not in trusted_payloads and _reads_as_intent(cleaned):
+    reads_as_intent = cleaned.startswith(INTENT_PREFIX) or nlu_view.startswith(INTENT_PREFIX)
+    if reads_as_intent and cleaned not in trusted_payloads:
         cleaned = strip_intent_syntax(cleaned)
         if not normalise(cleaned):
             raise RejectedMessage(400, "message is empty")

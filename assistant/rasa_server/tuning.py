@@ -55,6 +55,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Sequ
 DEFAULT_ACTION_TIMEOUT_S = 5.0
 DEFAULT_MAX_SESSION_EVENTS = 600
 CLIENT_KEEPALIVE_S = 2.0
+SESSION_STARTED = "session_started"  # rasa.shared.core.events.SessionStarted.type_name
 
 
 @dataclass(frozen=True)
@@ -99,10 +100,8 @@ def _max_session_events(raw: str) -> int:
 def session_is_full(events: Sequence[Any], limit: int) -> bool:
     """Whether the current session (the events after the last ``session_started``) has more
     than ``limit`` events; looks at no more than ``limit + 1`` events."""
-    from rasa.shared.core.events import SessionStarted
-
     for count, event in enumerate(reversed(events), start=1):
-        if isinstance(event, SessionStarted):
+        if event.type_name == SESSION_STARTED:
             return False
         if count > limit:
             return True

@@ -15,13 +15,18 @@ import json
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping
+from typing import Any, Callable, List, Mapping
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Engine, make_url
 
-from assistant.stores.replica_tables import metadata, sms_menus, sms_messages, sms_opt_outs
+from assistant.stores.replica_tables import (
+    INSERTS,
+    missing_after_setup,
+    sms_menus,
+    sms_messages,
+    sms_opt_outs,
+)
 
 STATE_URL_ENV = "SMS_STATE_DB_URL"
 STATE_PATH_ENV = "SMS_STATE_DB"
@@ -29,12 +34,6 @@ DEFAULT_STATE_PATH = ".state/sms.db"
 STATE_TABLES = (sms_opt_outs, sms_menus, sms_messages)
 KEEP_MESSAGES_S = 7 * 24 * 3600.0  # a MessageSid older than this is forgotten
 PRUNE_EVERY_S = 3600.0  # how often each process deletes forgotten MessageSids
-
-# The INSERT with ON CONFLICT of each supported database.
-_INSERTS: Dict[str, Callable[[sa.Table], Any]] = {
-    "sqlite": sqlite.insert,
-    "postgresql": postgresql.insert,
-}
 
 
 class StateDatabaseError(RuntimeError):
@@ -81,12 +80,12 @@ class SmsState:
     ) -> None:
         parsed = make_url(url)
         backend = parsed.get_backend_name()
-        if backend not in _INSERTS:
+        if backend not in INSERTS:
             raise ValueError(
                 f"the SMS state database must be SQLite or PostgreSQL, not {backend!r} "
                 f"({STATE_URL_ENV}={_safe(parsed)})"
             )
-        self._insert = _INSERTS[backend]
+        self._insert = INSERTS[backend]
         self._clock = clock
         self._keep_messages_s = keep_messages_s
         self._prune_every_s = prune_every_s
@@ -110,14 +109,12 @@ class SmsState:
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, future=True, hide_parameters=True)
         sa.event.listen(engine, "connect", _use_wal)
-        metadata.create_all(engine, tables=list(STATE_TABLES), checkfirst=True)
+        missing_after_setup(engine, STATE_TABLES)  # creates them
         return engine
 
     def _check_tables(self, url: URL) -> None:
         try:
-            with self.engine.connect() as connection:
-                inspector = sa.inspect(connection)
-                missing = [t.name for t in STATE_TABLES if not inspector.has_table(t.name)]
+            missing = missing_after_setup(self.engine, STATE_TABLES)
         except sa.exc.DBAPIError as error:
             self.engine.dispose()
             reason = str(error.orig).strip().splitlines() or [type(error.orig).__name__]

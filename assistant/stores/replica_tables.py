@@ -8,7 +8,11 @@ on a development SQLite file the channel creates them itself.
 
 from __future__ import annotations
 
+from typing import Any, Callable, Dict, List, Sequence
+
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 
 metadata = sa.MetaData()
 
@@ -51,3 +55,20 @@ web_client_messages = sa.Table(
 )
 
 TABLES = (sms_opt_outs, sms_menus, sms_messages, web_client_messages)
+
+# ``INSERT ... ON CONFLICT`` of the dialects these tables are used with.
+INSERTS: Dict[str, Callable[[sa.Table], Any]] = {
+    "sqlite": sqlite.insert,
+    "postgresql": postgresql.insert,
+}
+
+
+def missing_after_setup(engine: Engine, tables: Sequence[sa.Table]) -> List[str]:
+    """Create ``tables`` on SQLite (development) if missing; elsewhere the schema owner has
+    created them, and the names of those that are not there are returned."""
+    if engine.dialect.name == "sqlite":
+        metadata.create_all(engine, tables=list(tables), checkfirst=True)
+        return []
+    with engine.connect() as connection:
+        inspector = sa.inspect(connection)
+        return [table.name for table in tables if not inspector.has_table(table.name)]

@@ -29,10 +29,10 @@ from enum import Enum
 from typing import Any, Callable, Dict, List, Optional, Protocol, Tuple, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from assistant.stores.replica_tables import INSERTS, missing_after_setup
 from assistant.stores.replica_tables import web_client_messages as table
 
 logger = logging.getLogger(__name__)
@@ -45,10 +45,6 @@ PRUNE_EVERY_S = 600.0
 MEMORY_ENTRIES = 10_000
 POLL_FIRST_S = 0.05
 POLL_MAX_S = 0.25
-_INSERTS: Dict[str, Callable[[sa.Table], Any]] = {
-    "sqlite": sqlite.insert,
-    "postgresql": postgresql.insert,
-}
 
 
 class ClientMessagesUnavailable(RuntimeError):
@@ -158,22 +154,18 @@ class SqlBackend:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._insert = _INSERTS[engine.dialect.name]
+        self._insert = INSERTS[engine.dialect.name]
 
     @classmethod
     def open(cls, engine: Engine) -> SqlBackend:
         """Use ``engine``: on SQLite create the table if missing; on PostgreSQL require it."""
-        if engine.dialect.name not in _INSERTS:
+        if engine.dialect.name not in INSERTS:
             raise ValueError(f"{table.name} needs SQLite or PostgreSQL, not {engine.dialect.name}")
         try:
-            if engine.dialect.name == "sqlite":
-                table.create(engine, checkfirst=True)
-                return cls(engine)
-            with engine.connect() as connection:
-                present = sa.inspect(connection).has_table(table.name)
+            missing = missing_after_setup(engine, [table])
         except SQLAlchemyError as error:
             raise _unavailable("check", error) from None
-        if not present:
+        if missing:
             raise MissingTableError(
                 f"the table {table.name} is missing from the tracker store's database; the "
                 "database's schema owner creates it (assistant.stores.replica_tables) before "
@@ -241,7 +233,7 @@ def backend_for(tracker_store: Any) -> Backend:
     while hasattr(store, "_tracker_store"):  # Rasa's FailSafe and Awaitable wrappers
         store = store._tracker_store
     engine = getattr(store, "engine", None)
-    if isinstance(engine, Engine) and engine.dialect.name in _INSERTS:
+    if isinstance(engine, Engine) and engine.dialect.name in INSERTS:
         return SqlBackend.open(engine)
     if engine is not None:
         logger.warning("%s: no support for this database; using memory", table.name)

@@ -32,6 +32,7 @@ from assistant.rasa_server.graph_runner import PlannedGraphRunner
 from assistant.rasa_server.tuning import (
     DEFAULT_ACTION_TIMEOUT_S,
     DEFAULT_MAX_SESSION_EVENTS,
+    SESSION_STARTED,
     Tuning,
     apply,
     session_is_full,
@@ -98,6 +99,7 @@ def _turns(count: int, start: float) -> list:
 
 
 def test_a_session_is_full_after_the_limit_counting_from_its_start() -> None:
+    assert SESSION_STARTED == SessionStarted.type_name
     old_session = _turns(100, 0.0)  # 300 events before the current session started
     current = [ActionExecuted("action_session_start"), SessionStarted(), *_turns(20, 500.0)]
     assert not session_is_full(old_session + current, 100)  # 62 events in this session
