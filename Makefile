@@ -9,7 +9,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install widget train run run-prod shell sms console console-user test lint validate clean bench cv
+.PHONY: help install widget train run run-prod shell sms console console-user test lint validate clean bench cv screenshots
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (Ctrl-C stops it)"
@@ -28,16 +28,14 @@ $(STAMP): pyproject.toml constraints.txt scripts/bootstrap.sh
 	scripts/bootstrap.sh
 	@touch $@
 
-WIDGET_VENDOR := assistant/web/static/vendor/VERSIONS.json
+install: $(STAMP)
 
-install: $(STAMP) $(WIDGET_VENDOR)
-
-# Vendored browser libraries (marked, DOMPurify, axe-core), pinned by widget/package-lock.json.
-$(WIDGET_VENDOR): widget/package.json widget/package-lock.json widget/vendor.mjs
-	@echo "==> Vendoring the widget's browser libraries from widget/package-lock.json"
-	cd widget && (test -d node_modules || npm ci --no-audit --no-fund) && node vendor.mjs
-
-widget: $(WIDGET_VENDOR)
+# The browser libraries the widget loads (marked, DOMPurify, axe-core) are committed in
+# widget/vendor/ with their versions and sha256 (VERSIONS.json), so running needs no Node.
+# After changing widget/package.json, re-vendor them (needs Node 20+ and the npm registry):
+widget:
+	@echo "==> Re-vendoring the widget's browser libraries from widget/package-lock.json"
+	cd widget && npm ci --no-audit --no-fund && node vendor.mjs
 
 train: install
 	$(PY) -m assistant.ops.train
@@ -81,6 +79,11 @@ bench: install
 
 cv: install
 	$(PY) -m assistant.ops.cross_validate
+
+# The README's screenshots (docs/images/): the widget and the console, on free ports.
+screenshots: install
+	scripts/ensure_chromium.sh
+	$(PY) scripts/screenshots.py
 
 clean:
 	rm -rf .state reports .pytest_cache .mypy_cache .ruff_cache

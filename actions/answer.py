@@ -15,7 +15,6 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import KnowledgeAction
 from actions.context import (
-    FOLLOW_UP,
     answers_an_offer,
     best_alternative,
     is_topic_entry,
@@ -29,25 +28,31 @@ from actions.runtime import (
     message_language,
     send_entry,
 )
+from assistant.dialogue_names import (
+    ACTION_ANSWER,
+    ENTRY_CONVERSATION_FALLBACK,
+    FOLLOW_UP,
+    META_FALLBACK,
+    PARSE_STATEMENT,
+)
 from assistant.knowledge import KnowledgeBase
 from assistant.knowledge.models import Entry
 
 logger = logging.getLogger(__name__)
 
-FALLBACK_ENTRY = "conversation.fallback"
-STATEMENT = "statement"
+FALLBACK_ENTRY = ENTRY_CONVERSATION_FALLBACK
 
 
 class ActionAnswer(KnowledgeAction):
     def name(self) -> Text:
-        return "action_answer"
+        return ACTION_ANSWER
 
     def _entry(self, knowledge: KnowledgeBase, tracker: Tracker) -> Optional[Entry]:
         intent = latest_intent(tracker)
         mentions = latest_entities(tracker)
         latest = tracker.latest_message or {}
         if (
-            latest.get(STATEMENT)
+            latest.get(PARSE_STATEMENT)
             and tracker.active_loop_name is None
             and not answers_an_offer(tracker.events)
         ):
@@ -66,7 +71,12 @@ class ActionAnswer(KnowledgeAction):
         if entry is None:
             logger.info("No knowledge entry answers intent %r here", latest_intent(tracker))
             send_entry(
-                dispatcher, knowledge, FALLBACK_ENTRY, kind, language=language, fallback=True
+                dispatcher,
+                knowledge,
+                FALLBACK_ENTRY,
+                kind,
+                language=language,
+                flags={META_FALLBACK: True},
             )
             return []
         send_entry(dispatcher, knowledge, entry.id, kind, language=language)

@@ -13,12 +13,36 @@ from rasa_sdk.types import DomainDict
 from actions.base import KnowledgeAction
 from actions.callback_slots import BEST_TIME, CONSENT, NAME, PHONE, REQUEST, clear_callback_slots
 from actions.runtime import channel_kind, current_knowledge, latest_intent, send_entry
+from assistant.dialogue_names import (
+    ACTION_CANCEL_CALLBACK,
+    ACTION_SUBMIT_CALLBACK,
+    AFFIRM,
+    DENY,
+    ENTRY_CALLBACK_ASK_CONSENT,
+    ENTRY_CALLBACK_ASK_NAME,
+    ENTRY_CALLBACK_ASK_PHONE,
+    ENTRY_CALLBACK_ASK_TIME,
+    ENTRY_CALLBACK_CONFIRMED,
+    ENTRY_CALLBACK_DECLINED,
+    ENTRY_CALLBACK_INVALID_NAME,
+    ENTRY_CALLBACK_INVALID_PHONE,
+    ENTRY_CONVERSATION_CANCEL,
+    META_CALLBACK,
+    REQUEST_BEST_TIME,
+    REQUEST_CHANNEL,
+    REQUEST_CONSENT,
+    REQUEST_NAME,
+    REQUEST_PHONE,
+    REQUEST_REQUESTED_AT,
+    REQUESTED_SLOT,
+    VALIDATE_CALLBACK_FORM,
+)
 from assistant.knowledge import KnowledgeStore
 from assistant.phone import parse_callback_number
 
 MAX_NAME_CHARS = 80
 MAX_TIME_CHARS = 100
-YES_NO_INTENTS = frozenset({"affirm", "deny"})
+YES_NO_INTENTS = frozenset({AFFIRM, DENY})
 
 
 def clean_name(text: Any, intent: Optional[str]) -> Optional[str]:
@@ -70,22 +94,22 @@ class _AskAction(KnowledgeAction, abc.ABC):
 
 class ActionAskCallbackName(_AskAction):
     slot = NAME
-    entry_id = "callback.ask_name"
+    entry_id = ENTRY_CALLBACK_ASK_NAME
 
 
 class ActionAskCallbackPhone(_AskAction):
     slot = PHONE
-    entry_id = "callback.ask_phone"
+    entry_id = ENTRY_CALLBACK_ASK_PHONE
 
 
 class ActionAskCallbackTime(_AskAction):
     slot = BEST_TIME
-    entry_id = "callback.ask_time"
+    entry_id = ENTRY_CALLBACK_ASK_TIME
 
 
 class ActionAskCallbackConsent(_AskAction):
     slot = CONSENT
-    entry_id = "callback.ask_consent"
+    entry_id = ENTRY_CALLBACK_ASK_CONSENT
 
     def params(self, tracker: Tracker) -> Dict[str, str]:
         return {
@@ -102,7 +126,7 @@ class ValidateCallbackForm(FormValidationAction):
         self._store = store
 
     def name(self) -> Text:
-        return "validate_callback_form"
+        return VALIDATE_CALLBACK_FORM
 
     def _say(self, dispatcher: CollectingDispatcher, tracker: Tracker, entry_id: str) -> None:
         send_entry(dispatcher, current_knowledge(self._store), entry_id, channel_kind(tracker))
@@ -112,7 +136,7 @@ class ValidateCallbackForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         name = clean_name(value, latest_intent(tracker))
         if name is None:
-            self._say(dispatcher, tracker, "callback.invalid_name")
+            self._say(dispatcher, tracker, ENTRY_CALLBACK_INVALID_NAME)
         return {NAME: name}
 
     async def validate_callback_phone(
@@ -120,7 +144,7 @@ class ValidateCallbackForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         number = parse_callback_number(value) if isinstance(value, str) else None
         if number is None:
-            self._say(dispatcher, tracker, "callback.invalid_phone")
+            self._say(dispatcher, tracker, ENTRY_CALLBACK_INVALID_PHONE)
             return {PHONE: None}
         return {PHONE: number.display}
 
@@ -139,7 +163,7 @@ class ActionSubmitCallback(KnowledgeAction):
     """Records the request as a ``callback_request`` slot event, only with consent."""
 
     def name(self) -> Text:
-        return "action_submit_callback"
+        return ACTION_SUBMIT_CALLBACK
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
@@ -148,19 +172,26 @@ class ActionSubmitCallback(KnowledgeAction):
         kind = channel_kind(tracker)
         name, phone, best_time = (tracker.get_slot(s) for s in (NAME, PHONE, BEST_TIME))
         if tracker.get_slot(CONSENT) is not True or not (name and phone and best_time):
-            send_entry(dispatcher, knowledge, "callback.declined", kind)
+            send_entry(dispatcher, knowledge, ENTRY_CALLBACK_DECLINED, kind)
             return clear_callback_slots()
         number = parse_callback_number(str(phone))
         request = {
-            "name": name,
-            "phone": number.e164 if number else phone,
-            "best_time": best_time,
-            "consent": True,
-            "requested_at": self.clock().isoformat(),
-            "channel": tracker.get_latest_input_channel(),
+            REQUEST_NAME: name,
+            REQUEST_PHONE: number.e164 if number else phone,
+            REQUEST_BEST_TIME: best_time,
+            REQUEST_CONSENT: True,
+            REQUEST_REQUESTED_AT: self.clock().isoformat(),
+            REQUEST_CHANNEL: tracker.get_latest_input_channel(),
         }
         params = {"name": str(name), "best_time": str(best_time)}
-        send_entry(dispatcher, knowledge, "callback.confirmed", kind, params, callback=True)
+        send_entry(
+            dispatcher,
+            knowledge,
+            ENTRY_CALLBACK_CONFIRMED,
+            kind,
+            params,
+            flags={META_CALLBACK: True},
+        )
         return [SlotSet(REQUEST, request), *clear_callback_slots()]
 
 
@@ -168,10 +199,10 @@ class ActionCancelCallback(KnowledgeAction):
     """Stops the form and forgets what was typed into it."""
 
     def name(self) -> Text:
-        return "action_cancel_callback"
+        return ACTION_CANCEL_CALLBACK
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        send_entry(dispatcher, self.knowledge, "conversation.cancel", channel_kind(tracker))
-        return [ActiveLoop(None), SlotSet("requested_slot", None), *clear_callback_slots()]
+        send_entry(dispatcher, self.knowledge, ENTRY_CONVERSATION_CANCEL, channel_kind(tracker))
+        return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), *clear_callback_slots()]

@@ -6,11 +6,19 @@ from typing import Any, Dict, List
 
 from rasa_sdk.events import SlotSet
 
-NAME = "callback_name"
-PHONE = "callback_phone"
-BEST_TIME = "callback_time"
-CONSENT = "callback_consent"
-REQUEST = "callback_request"
+from assistant.dialogue_names import (
+    CALLBACK_CONSENT_SLOT,
+    CALLBACK_NAME_SLOT,
+    CALLBACK_PHONE_SLOT,
+    CALLBACK_REQUEST_SLOT,
+    CALLBACK_TIME_SLOT,
+)
+
+NAME = CALLBACK_NAME_SLOT
+PHONE = CALLBACK_PHONE_SLOT
+BEST_TIME = CALLBACK_TIME_SLOT
+CONSENT = CALLBACK_CONSENT_SLOT
+REQUEST = CALLBACK_REQUEST_SLOT
 FORM_SLOTS = (NAME, PHONE, BEST_TIME, CONSENT)
 
 

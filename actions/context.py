@@ -11,17 +11,30 @@ from __future__ import annotations
 
 from typing import Any, Iterable, List, Mapping, Optional, Sequence
 
+from assistant.dialogue_names import (
+    AFFIRM,
+    ASK_CAPABILITIES,
+    BOT_CHALLENGE,
+    CANCEL,
+    DENY,
+    FOLLOW_UP,
+    GOODBYE,
+    GREET,
+    INFORM,
+    NLU_FALLBACK,
+    OUT_OF_SCOPE,
+    REQUEST_CALLBACK,
+    THANK,
+)
 from assistant.knowledge import EntityMention, KnowledgeBase
 from assistant.knowledge.models import Entry
 from assistant.triage.tiers import TIER_INTENTS
 
-FOLLOW_UP = "follow_up"
-NLU_FALLBACK = "nlu_fallback"
 # Intents that are replies, small talk or commands, never the topic a statement is about.
 NOT_A_TOPIC = frozenset(
     {
-        "greet", "goodbye", "thank", "bot_challenge", "ask_capabilities", "affirm", "deny",
-        "cancel", "inform", "out_of_scope", "request_callback", "follow_up", NLU_FALLBACK,
+        GREET, GOODBYE, THANK, BOT_CHALLENGE, ASK_CAPABILITIES, AFFIRM, DENY,
+        CANCEL, INFORM, OUT_OF_SCOPE, REQUEST_CALLBACK, FOLLOW_UP, NLU_FALLBACK,
     }
 )  # fmt: skip
 ALTERNATIVE_FLOOR = 0.3  # the FallbackClassifier's threshold (config.yml)

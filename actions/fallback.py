@@ -24,9 +24,16 @@ from actions.runtime import (
     message_language,
     send_entry,
 )
+from assistant.dialogue_names import (
+    ACTION_FALLBACK,
+    ENTRY_CONVERSATION_FALLBACK,
+    ENTRY_CONVERSATION_FALLBACK_HANDOFF,
+    ENTRY_CONVERSATION_OUT_OF_SCOPE,
+    META_FALLBACK,
+    NLU_FALLBACK,
+    OUT_OF_SCOPE,
+)
 
-NLU_FALLBACK = "nlu_fallback"
-OUT_OF_SCOPE = "out_of_scope"
 MISUNDERSTOOD = frozenset({NLU_FALLBACK, OUT_OF_SCOPE})
 HANDOFF_AFTER = 2
 
@@ -49,7 +56,7 @@ def misunderstandings_in_a_row(events: Iterable[Dict[str, Any]]) -> int:
 
 class ActionFallback(KnowledgeAction):
     def name(self) -> Text:
-        return "action_fallback"
+        return ACTION_FALLBACK
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
@@ -68,13 +75,17 @@ class ActionFallback(KnowledgeAction):
         misses = max(1, misunderstandings_in_a_row(tracker.events))
         if misses >= HANDOFF_AFTER:
             send_entry(
-                dispatcher, knowledge, "conversation.fallback_handoff", kind, language=language
+                dispatcher, knowledge, ENTRY_CONVERSATION_FALLBACK_HANDOFF, kind, language=language
             )
             send_handoff(dispatcher, knowledge, tracker, self.clock)
             return []
         intent = latest_intent(tracker)
         entry_id = (
-            "conversation.out_of_scope" if intent == OUT_OF_SCOPE else "conversation.fallback"
+            ENTRY_CONVERSATION_OUT_OF_SCOPE
+            if intent == OUT_OF_SCOPE
+            else ENTRY_CONVERSATION_FALLBACK
         )
-        send_entry(dispatcher, knowledge, entry_id, kind, language=language, fallback=True)
+        send_entry(
+            dispatcher, knowledge, entry_id, kind, language=language, flags={META_FALLBACK: True}
+        )
         return []

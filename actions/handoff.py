@@ -11,10 +11,17 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import KnowledgeAction
 from actions.runtime import channel_kind, send_entry
 from assistant.clock import Clock
+from assistant.dialogue_names import (
+    ACTION_HANDOFF,
+    CALLBACK_FORM,
+    ENTRY_SUPPORT_CALLBACK_OFFER,
+    ENTRY_SUPPORT_HANDOFF_CLOSED,
+    ENTRY_SUPPORT_HANDOFF_OPEN,
+    ENTRY_SUPPORT_NURSE_REMINDER,
+    META_HANDOFF,
+)
 from assistant.knowledge import KnowledgeBase
 from assistant.support_hours import format_opening, line_status
-
-CALLBACK_FORM = "callback_form"
 
 
 def send_handoff(
@@ -27,18 +34,27 @@ def send_handoff(
     kind = channel_kind(tracker)
     status = line_status(clock(), knowledge.contacts.support_line)
     if status.is_open or status.next_open is None:
-        send_entry(dispatcher, knowledge, "support.handoff_open", kind, handoff=True)
+        send_entry(
+            dispatcher, knowledge, ENTRY_SUPPORT_HANDOFF_OPEN, kind, flags={META_HANDOFF: True}
+        )
     else:
         params = {"next_open": format_opening(status.next_open)}
-        send_entry(dispatcher, knowledge, "support.handoff_closed", kind, params, handoff=True)
-    send_entry(dispatcher, knowledge, "support.nurse_reminder", kind)
+        send_entry(
+            dispatcher,
+            knowledge,
+            ENTRY_SUPPORT_HANDOFF_CLOSED,
+            kind,
+            params,
+            flags={META_HANDOFF: True},
+        )
+    send_entry(dispatcher, knowledge, ENTRY_SUPPORT_NURSE_REMINDER, kind)
     if tracker.active_loop_name != CALLBACK_FORM:
-        send_entry(dispatcher, knowledge, "support.callback_offer", kind)
+        send_entry(dispatcher, knowledge, ENTRY_SUPPORT_CALLBACK_OFFER, kind)
 
 
 class ActionHandoff(KnowledgeAction):
     def name(self) -> Text:
-        return "action_handoff"
+        return ACTION_HANDOFF
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]

@@ -8,6 +8,15 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from assistant.dialogue_names import (
+    META_CHANNEL,
+    META_KB_ENTRY,
+    META_LANGUAGE,
+    PARSE_LANGUAGE,
+    SESSION_STARTED_METADATA_SLOT,
+    SMS_CHANNEL,
+    TOPIC_SLOT,
+)
 from assistant.knowledge import (
     EN,
     ES,
@@ -19,9 +28,8 @@ from assistant.knowledge import (
     knowledge_dir_from_env,
 )
 
-SMS_CHANNEL = "sms"
 # The slot holding the knowledge entry last answered on a topic (follow-ups resolve against it).
-TOPIC = "topic"
+TOPIC = TOPIC_SLOT
 
 
 @lru_cache(maxsize=1)
@@ -43,8 +51,8 @@ def channel_kind(tracker: Tracker) -> str:
     """
     channel = tracker.get_latest_input_channel()
     if channel is None:
-        metadata = tracker.get_slot("session_started_metadata") or {}
-        channel = metadata.get("channel") if isinstance(metadata, dict) else None
+        metadata = tracker.get_slot(SESSION_STARTED_METADATA_SLOT) or {}
+        channel = metadata.get(META_CHANNEL) if isinstance(metadata, dict) else None
     return SMS if channel == SMS_CHANNEL else WEB
 
 
@@ -67,7 +75,7 @@ def latest_entities(tracker: Tracker) -> List[EntityMention]:
 
 def message_language(tracker: Tracker) -> str:
     """``es`` when the NLU read the latest message as Spanish, else ``en``."""
-    language = (tracker.latest_message or {}).get("language")
+    language = (tracker.latest_message or {}).get(PARSE_LANGUAGE)
     return ES if language == ES else EN
 
 
@@ -79,16 +87,18 @@ def send_entry(
     params: Optional[Mapping[str, str]] = None,
     with_buttons: bool = True,
     language: str = EN,
-    **metadata: Any,
+    flags: Optional[Mapping[str, Any]] = None,
 ) -> None:
-    """Utter one knowledge entry (in Spanish where asked for and written); its id travels in
-    the message metadata for the console."""
+    """Utter one knowledge entry (in Spanish where asked for and written). Its id and
+    ``flags`` (keys from ``assistant.dialogue_names``, e.g. ``{META_HANDOFF: True}``) travel in
+    the message metadata for the channels and the console."""
     rendered = knowledge.render(entry_id, kind, params, language)
     buttons = (
         [{"title": button.title, "payload": button.payload} for button in rendered.buttons]
         if with_buttons
         else []
     )
+    metadata: Dict[str, Any] = {META_KB_ENTRY: entry_id, **(flags or {})}
     if rendered.language != EN:
-        metadata["language"] = rendered.language
-    dispatcher.utter_message(text=rendered.text, buttons=buttons, kb_entry=entry_id, **metadata)
+        metadata[META_LANGUAGE] = rendered.language
+    dispatcher.utter_message(text=rendered.text, buttons=buttons, **metadata)

@@ -10,14 +10,19 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import KnowledgeAction
 from actions.runtime import channel_kind, send_entry
+from assistant.dialogue_names import (
+    ACTION_LISTEN,
+    ACTION_SESSION_START,
+    ENTRY_CONVERSATION_DISCLAIMER,
+)
 
 
 class ActionSessionStart(KnowledgeAction):
     def name(self) -> Text:
-        return "action_session_start"
+        return ACTION_SESSION_START
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        send_entry(dispatcher, self.knowledge, "conversation.disclaimer", channel_kind(tracker))
-        return [SessionStarted(), ActionExecuted("action_listen")]
+        send_entry(dispatcher, self.knowledge, ENTRY_CONVERSATION_DISCLAIMER, channel_kind(tracker))
+        return [SessionStarted(), ActionExecuted(ACTION_LISTEN)]

@@ -15,11 +15,19 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.base import KnowledgeAction
 from actions.callback_slots import clear_callback_slots
 from actions.runtime import TOPIC, channel_kind, send_entry
+from assistant.dialogue_names import (
+    ACTION_SYMPTOM_REPORT,
+    ACTION_TRIAGE,
+    ENTRY_SIDE_EFFECTS_OVERVIEW,
+    META_EMERGENCY,
+    META_TRIAGE,
+    REQUESTED_SLOT,
+)
 from assistant.triage.answers import EMERGENCY_TIERS, TriageReading, read_triage, triage_entries
 from assistant.triage.tiers import Tier
 
 # A reported side effect: follow-ups ("what about diarrhea") go on with the side effects.
-SIDE_EFFECTS_TOPIC = "side_effects.overview"
+SIDE_EFFECTS_TOPIC = ENTRY_SIDE_EFFECTS_OVERVIEW
 
 
 class _TriageAction(KnowledgeAction, abc.ABC):
@@ -49,8 +57,7 @@ class _TriageAction(KnowledgeAction, abc.ABC):
                     entry_id,
                     kind,
                     language=language,
-                    emergency=top in EMERGENCY_TIERS,
-                    triage=top.value,
+                    flags={META_EMERGENCY: top in EMERGENCY_TIERS, META_TRIAGE: top.value},
                 )
         return self.events()
 
@@ -59,18 +66,18 @@ class ActionTriage(_TriageAction):
     least_tier = Tier.EMERGENCY
 
     def name(self) -> Text:
-        return "action_triage"
+        return ACTION_TRIAGE
 
     def events(self) -> List[Dict[Text, Any]]:
         # The rules expect `active_loop: null` after these answers.
-        return [ActiveLoop(None), SlotSet("requested_slot", None), *clear_callback_slots()]
+        return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), *clear_callback_slots()]
 
 
 class ActionSymptomReport(_TriageAction):
     least_tier = Tier.SYMPTOM_REPORT
 
     def name(self) -> Text:
-        return "action_symptom_report"
+        return ACTION_SYMPTOM_REPORT
 
     def events(self) -> List[Dict[Text, Any]]:
         return [SlotSet(TOPIC, SIDE_EFFECTS_TOPIC)]

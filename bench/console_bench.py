@@ -44,7 +44,7 @@ from assistant.console.database import Database  # noqa: E402
 from assistant.console.indexer import Indexer  # noqa: E402
 from assistant.console.masking import Masker  # noqa: E402
 from assistant.console.sample_corpus import write_sample_corpus  # noqa: E402
-from tests.support.console_harness import (  # noqa: E402
+from bench.console_harness import (  # noqa: E402
     ConsoleClient,
     ManualClock,
     running_console,

@@ -15,12 +15,18 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-COLORS = {"ours": "#1f77b4", "stock": "#d62728", "ours, 2 workers + Redis": "#2ca02c"}
+COLORS = {
+    "ours": "#1f77b4",
+    "ours, patches off": "#ff7f0e",
+    "stock": "#d62728",
+    "ours, 2 workers + Redis": "#2ca02c",
+}
 STYLES = {"p50": "-", "p95": "--", "p99": ":"}
 
 
 def _systems(results: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
-    systems = {name: results[name] for name in ("ours", "stock") if results.get(name)}
+    names = {"ours": "ours", "ours_patches_off": "ours, patches off", "stock": "stock"}
+    systems = {label: results[key] for key, label in names.items() if results.get(key)}
     lever = results.get("lever") or {}
     if lever.get("status") == "ok":
         systems["ours, 2 workers + Redis"] = lever

@@ -22,7 +22,8 @@ from typing import Iterator, List, Optional
 
 from assistant.ops.train import ensure_model
 from bench import load
-from bench.run_bench import LEVELS_ENV, ROOT, deploy, descendants, private_redis, wait_for_workers
+from bench.common import LEVELS_ENV, ROOT
+from bench.servers import deploy, descendants, private_redis, wait_for_workers
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ p50 of retries, and the last block against the first. Rasa itself reads the curr
 events for every message, so some growth of the new-message latency is Rasa's; the retries
 show the channel's own cost.
 
-Starts its own assistant (``bench.run_bench.deploy``: the project's Rasa server and tracker
+Starts its own assistant (``bench.servers.deploy``: the project's Rasa server and tracker
 store on SQLite, as ``make run``), with the web rate limits off and a 60 s reply deadline so
 the numbers are real round trips. ``--base URL`` uses a running server instead (for example
 ``http://127.0.0.1:5005``); start it with ``WEB_RATE_MESSAGES_PER_MIN=0
@@ -41,11 +41,12 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence
 
 import aiohttp
 
+from assistant.dialogue_names import META_KB_ENTRY
+from bench.common import APOLOGY_ENTRY
 from bench.load import GREETINGS, SIDE_EFFECTS, THANKS, TOPICS, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "reports" / "web_session"
-APOLOGY_ENTRY = "conversation.technical_error"
 SERVER_ENV = {
     "WEB_RATE_MESSAGES_PER_MIN": "0",
     "WEB_RATE_ADDRESS_MESSAGES_PER_MIN": "0",
@@ -99,7 +100,7 @@ class WebVisitor:
         )
         messages = data.get("messages") if isinstance(data, dict) else None
         ok = status == 200 and bool(messages)
-        ok = ok and not any(m.get("kb_entry") == APOLOGY_ENTRY for m in messages or [])
+        ok = ok and not any(m.get(META_KB_ENTRY) == APOLOGY_ENTRY for m in messages or [])
         return Sample(index, kind, ms, ok)
 
     async def history(self, index: int) -> Sample:
@@ -249,7 +250,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         base = base if base.endswith("/webhooks/web") else base + "/webhooks/web"
     else:
         from assistant.ops.train import ensure_model
-        from bench.run_bench import deploy
+        from bench.servers import deploy
 
         name = f"web-session-{os.getpid()}"
         deployment = deploy(name, ensure_model(ROOT), dict(SERVER_ENV))

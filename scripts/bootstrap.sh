@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # Create .venv with Python 3.10 and install the pinned set (pyproject.toml + constraints.txt).
 # Rasa 3.6 does not install on Python 3.11+, so an interpreter 3.10 is required.
+#   scripts/bootstrap.sh            the app and the dev tools (`.[dev]`: tests, lint, browser)
+#   scripts/bootstrap.sh --runtime  the app's runtime dependencies only (production;
+#                                   scripts/install_runtime.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+case "${1:-}" in
+  "") TARGET=".[dev]" ;;
+  --runtime) TARGET="." ;;
+  *) echo "usage: scripts/bootstrap.sh [--runtime]" >&2; exit 2 ;;
+esac
 
 find_python() {
   local candidate
@@ -31,5 +40,5 @@ fi
 echo "==> Installing the pinned packages into .venv (a few minutes the first time)"
 .venv/bin/python -m pip install --progress-bar on --disable-pip-version-check -q "pip==24.0"
 .venv/bin/python -m pip install --progress-bar on --disable-pip-version-check \
-  -c constraints.txt -e ".[dev]"
-echo "==> .venv is ready"
+  -c constraints.txt -e "$TARGET"
+echo "==> .venv is ready ($TARGET)"

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Copies the browser builds the chat widget loads from widget/node_modules into
-// assistant/web/static/vendor/ and writes VERSIONS.json (package version + sha256 of each file).
+// widget/vendor/ and writes VERSIONS.json (package version + sha256 of each file).
 //
 //   cd widget && npm ci --no-audit --no-fund && node vendor.mjs
 //
 // No dependencies and no network: it only reads node_modules, so it works offline once
-// `npm ci` has run. The output folder is build output (git-ignored) and is rebuilt from scratch.
+// `npm ci` has run. The output folder is committed (so running needs no Node) and is rebuilt
+// from scratch.
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
@@ -15,7 +16,7 @@ import vm from "node:vm";
 const WIDGET_DIR = dirname(fileURLToPath(import.meta.url));
 const REPO_DIR = dirname(WIDGET_DIR);
 const NODE_MODULES = join(WIDGET_DIR, "node_modules");
-const OUT_DIR = join(REPO_DIR, "assistant", "web", "static", "vendor");
+const OUT_DIR = join(WIDGET_DIR, "vendor");
 
 // package, file inside the package, name in vendor/, and the global a plain <script> must define
 // (checked by running the file in an empty sandbox; null = not checked, e.g. axe needs a DOM).

@@ -10,12 +10,15 @@ import logging
 import os
 import sys
 
-from rasa_sdk.executor import ActionExecutor
-
-from assistant.action_server.app import create_app
+from assistant.quiet_warnings import install
 
 
 def main() -> int:
+    install()  # before rasa-sdk and Sanic are imported
+    from rasa_sdk.executor import ActionExecutor
+
+    from assistant.action_server.app import create_app
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     token = os.environ.get("ACTION_SERVER_TOKEN", "")
     if len(token) < 16:

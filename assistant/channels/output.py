@@ -14,26 +14,20 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
+from assistant.dialogue_names import BOT_METADATA, META_EMERGENCY, META_TRIAGE, URGENT_SYMPTOM
 from assistant.stores import outage
 
 logger = logging.getLogger(__name__)
 
-ANNOTATIONS = (
-    "kb_entry",
-    "emergency",
-    "triage",
-    "handoff",
-    "fallback",
-    "callback",
-    "language",
-)
-URGENT_TIER = "urgent_symptom"
+# What the actions attach to a bot message (``assistant.dialogue_names``), passed on whole.
+ANNOTATIONS = BOT_METADATA
+URGENT_TIER = URGENT_SYMPTOM
 
 
 def _urgency(message: Dict[str, Any]) -> int:
-    if message.get("emergency"):
+    if message.get(META_EMERGENCY):
         return 0
-    return 1 if message.get("triage") == URGENT_TIER else 2
+    return 1 if message.get(META_TRIAGE) == URGENT_TIER else 2
 
 
 def emergency_first(messages: List[Dict[str, Any]]) -> List[Dict[str, Any]]:

@@ -29,19 +29,25 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from assistant.channels.output import AnnotatedOutputChannel, collect_replies
-from assistant.channels.settings import check_credentials, knowledge_store, required_secret
+from assistant.channels.settings import (
+    channel_or_off,
+    check_credentials,
+    knowledge_store,
+    required_secret,
+)
+from assistant.channels.sms.identity import ID_PREFIX as SMS_SENDER_PREFIX
+from assistant.channels.web.sessions import SENDER_PREFIX as WEB_SENDER_PREFIX
+from assistant.dialogue_names import ENTRY_CONVERSATION_TECHNICAL_ERROR, META_CHANNEL, REST_CHANNEL
 from assistant.knowledge import WEB, KnowledgeStore
-from assistant.sms.identity import ID_PREFIX as SMS_SENDER_PREFIX
 from assistant.stores.health import readiness
 from assistant.text_guard import MAX_MESSAGE_CHARS, RejectedMessage, clean_user_text
-from assistant.web.sessions import SENDER_PREFIX as WEB_SENDER_PREFIX
 
 logger = logging.getLogger(__name__)
 
 SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_.:@-]{1,128}$")
 # Conversation ids of the patient channels: never reachable through REST.
 RESERVED_SENDER_PREFIXES = (WEB_SENDER_PREFIX, SMS_SENDER_PREFIX)
-TECHNICAL_ERROR_ENTRY = "conversation.technical_error"
+TECHNICAL_ERROR_ENTRY = ENTRY_CONVERSATION_TECHNICAL_ERROR
 KNOWN_CREDENTIALS = {"max_message_chars", "knowledge_dir", "reply_timeout_s"}
 # A patient waits at most this long; then the apology with the support number goes out.
 DEFAULT_REPLY_TIMEOUT_S = 2.5
@@ -52,7 +58,7 @@ class PatientRestInput(InputChannel):
 
     @classmethod
     def name(cls) -> Text:
-        return "rest"
+        return REST_CHANNEL
 
     def __init__(
         self,
@@ -70,7 +76,10 @@ class PatientRestInput(InputChannel):
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
-        return cls.from_settings(credentials or {}, os.environ)
+        # Without REST_TOKEN: off with a warning, or a stop in production (settings.py).
+        return channel_or_off(
+            cls.name(), lambda: cls.from_settings(credentials or {}, os.environ), os.environ
+        )
 
     @classmethod
     def from_settings(
@@ -97,7 +106,7 @@ class PatientRestInput(InputChannel):
         return hmac.compare_digest(credential.strip().encode(), self._token)
 
     def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
-        return {"channel": self.name()}
+        return {META_CHANNEL: self.name()}
 
     def _error(self, error: RejectedMessage) -> HTTPResponse:
         return response.json({"error": error.reason}, status=error.status)

@@ -97,6 +97,11 @@ def find_user(connection: Connection, username: str) -> Optional[User]:
     return _user(row) if row else None
 
 
+def has_accounts(connection: Connection) -> bool:
+    """Whether any account exists (active or not): until one does, nobody can log in."""
+    return connection.execute(sa.select(schema.users.c.id).limit(1)).first() is not None
+
+
 def list_users(connection: Connection) -> List[sa.engine.Row]:
     table = schema.users
     return list(

@@ -26,10 +26,7 @@ from assistant.console.database import Database
 from assistant.console.indexer import Indexer, IndexingFailed
 from assistant.console.login_throttle import ThrottlePolicy, prune_login_records
 from assistant.console.masking import Masker
-from assistant.console.settings import ConsoleSettings
-from assistant.console.sql_logging import keep_rows_out_of_logs
-from assistant.console.staff_sessions import drop_idle_sessions
-from assistant.console.web import (
+from assistant.console.routes import (
     admin,
     auth,
     callbacks,
@@ -42,7 +39,10 @@ from assistant.console.web import (
     guards,
     inbox,
 )
-from assistant.console.web.render import make_templates
+from assistant.console.routes.render import make_templates
+from assistant.console.settings import ConsoleSettings
+from assistant.console.sql_logging import keep_rows_out_of_logs
+from assistant.console.staff_sessions import drop_idle_sessions
 
 logger = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "static"

@@ -6,6 +6,12 @@
     python -m assistant.console users role NAME ROLE | password NAME
     python -m assistant.console purge [--days N]
     python -m assistant.console sample-data --conversations N   (synthetic, for trying it out)
+    python -m assistant.console db upgrade | current | revision -m "what changed"
+
+The schema is migrated (Alembic): on SQLite every command and the server do it when they
+connect; on PostgreSQL the schema owner does, with the grants the roles need
+(python -m assistant.ops.db_roles setup). ``db revision`` writes the next revision after a
+change to schema.py (docs/console.md).
 
 Passwords are never arguments: they are prompted on a terminal, or read from the first line
 of standard input when it is not a terminal (for provisioning scripts).
@@ -81,7 +87,43 @@ def _parser() -> argparse.ArgumentParser:
     sample = commands.add_parser("sample-data", help="add synthetic conversations (for trying out)")
     sample.add_argument("--conversations", type=int, default=500)
     sample.add_argument("--days", type=int, default=30)
+    db = commands.add_parser("db", help="schema migrations")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    upgrade = db_commands.add_parser("upgrade", help="migrate CONSOLE_DB_URL to the newest")
+    upgrade.add_argument("revision", nargs="?", default="head")
+    db_commands.add_parser("current", help="the database's revision and the newest")
+    revision = db_commands.add_parser(
+        "revision", help="write the next revision from the changes to schema.py"
+    )
+    revision.add_argument("-m", "--message", required=True)
+    revision.add_argument(
+        "--empty", action="store_true", help="no operations: write them by hand (data, triggers)"
+    )
+    revision.add_argument(
+        "--url", help="compare with this database (at the newest revision), not a scratch SQLite"
+    )
     return parser
+
+
+def _db(settings: ConsoleSettings, args: argparse.Namespace) -> int:
+    from assistant.console import migrations
+    from assistant.console.database import make_engine
+
+    if args.db_command == "revision":
+        path = migrations.new_revision(args.message, autogenerate=not args.empty, url=args.url)
+        print(f"Wrote {path}: review it, then run the tests (tests/assistant/console).")
+        return 0
+    engine = make_engine(settings.db_url)
+    try:
+        if args.db_command == "upgrade":
+            migrations.upgrade(engine, args.revision)
+        with engine.connect() as connection:
+            at = migrations.current(connection)
+    finally:
+        engine.dispose()
+    newest = migrations.head()
+    print(f"Revision {at or 'none'} (newest: {newest}).")
+    return 0
 
 
 def _users(db: Database, args: argparse.Namespace) -> int:
@@ -124,6 +166,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
         serve(settings)
         return 0
+    if command == "db":  # before Database.connect, which migrates (or checks) the schema
+        return _db(settings, args)
     db = Database.connect(settings.db_url)
     try:
         if command == "users":

@@ -3,10 +3,11 @@
 Queries are plain functions taking a ``Connection``; the app runs them off the event loop with
 ``Database.run``, each in its own transaction.
 
-The console creates its tables itself only on SQLite (development). In production its
-database role may not create anything: the schema owner creates the tables and the audit
-triggers (``python -m assistant.ops.db_roles setup``), and ``Database.connect`` checks they
-are there.
+The schema is made and changed by migrations (``assistant.console.migrations``, Alembic). The
+console runs them itself only on SQLite (development). In production its database role may
+not create anything: the schema owner runs them (``python -m assistant.ops.db_roles setup``),
+and ``Database.connect`` checks that the tables and the audit triggers are there and the
+schema is at the newest revision.
 """
 
 from __future__ import annotations
@@ -18,34 +19,19 @@ from typing import Any, Callable, List, Optional, TypeVar, Union
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from assistant.console import migrations
 from assistant.console.schema import audit, metadata
 
 T = TypeVar("T")
 
 AUDIT_FUNCTION = "console_audit_append_only"
-_SQLITE_TRIGGERS = {
-    "console_audit_no_update": "CREATE TRIGGER IF NOT EXISTS console_audit_no_update "
-    "BEFORE UPDATE ON console_audit "
-    "BEGIN SELECT RAISE(ABORT, 'console_audit is append-only'); END",
-    "console_audit_no_delete": "CREATE TRIGGER IF NOT EXISTS console_audit_no_delete "
-    "BEFORE DELETE ON console_audit "
-    "BEGIN SELECT RAISE(ABORT, 'console_audit is append-only'); END",
+# The triggers that keep console_audit append-only (made by migration 0001).
+_TRIGGERS = {
+    "sqlite": ("console_audit_no_update", "console_audit_no_delete"),
+    "postgresql": ("console_audit_no_change", "console_audit_no_truncate"),
 }
-# Row triggers do not fire on TRUNCATE: a statement trigger refuses it (even to the owner).
-_POSTGRES_TRIGGERS = {
-    "console_audit_no_change": "CREATE TRIGGER console_audit_no_change "
-    "BEFORE UPDATE OR DELETE ON console_audit "
-    f"FOR EACH ROW EXECUTE FUNCTION {AUDIT_FUNCTION}()",
-    "console_audit_no_truncate": "CREATE TRIGGER console_audit_no_truncate "
-    "BEFORE TRUNCATE ON console_audit "
-    f"FOR EACH STATEMENT EXECUTE FUNCTION {AUDIT_FUNCTION}()",
-}
-_POSTGRES_FUNCTION = (
-    f"CREATE OR REPLACE FUNCTION {AUDIT_FUNCTION}() RETURNS trigger AS $$ "
-    "BEGIN RAISE EXCEPTION 'console_audit is append-only'; END; $$ LANGUAGE plpgsql"
-)
 SETUP_HINT = (
-    "the schema owner creates them: python -m assistant.ops.db_roles setup "
+    "the schema owner creates and migrates them: python -m assistant.ops.db_roles setup "
     "(make run-prod does it on start; see deploy/README.md)"
 )
 
@@ -76,36 +62,18 @@ def make_engine(url: str) -> Engine:
 
 
 def create_schema(bind: Union[Engine, Connection]) -> None:
-    """Create missing tables and the audit table's append-only triggers (idempotent). With
-    everything in place it changes nothing, so a role without CREATE rights may run it."""
-    if isinstance(bind, Engine):
-        with bind.begin() as connection:
-            _create_schema(connection)
-    else:
-        _create_schema(bind)
-
-
-def _create_schema(connection: Connection) -> None:
-    metadata.create_all(connection)
-    dialect = connection.dialect.name
-    if dialect == "sqlite":
-        for statement in _SQLITE_TRIGGERS.values():
-            connection.exec_driver_sql(statement)
-    elif dialect == "postgresql":
-        missing = _missing_triggers(connection)
-        if missing:
-            connection.exec_driver_sql(_POSTGRES_FUNCTION)
-            for name in missing:
-                connection.exec_driver_sql(_POSTGRES_TRIGGERS[name])
+    """Bring the schema to the newest revision (``migrations.upgrade``: creates it on a new
+    database, adopts one made before migrations). With the schema up to date it changes
+    nothing, so a role without CREATE rights may run it."""
+    migrations.upgrade(bind)
 
 
 def _missing_triggers(connection: Connection) -> List[str]:
     dialect = connection.dialect.name
+    wanted = list(_TRIGGERS.get(dialect, ()))
     if dialect == "sqlite":
-        wanted = list(_SQLITE_TRIGGERS)
         query = "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :table"
     elif dialect == "postgresql":
-        wanted = list(_POSTGRES_TRIGGERS)
         query = (
             "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
             "WHERE c.oid = to_regclass(:table)"
@@ -117,21 +85,42 @@ def _missing_triggers(connection: Connection) -> List[str]:
 
 
 def check_schema(engine: Engine) -> None:
-    """Raise ``SchemaMissing`` naming the tables or audit triggers that are not there."""
+    """Raise ``SchemaMissing`` naming the tables or audit triggers that are not there, or
+    saying the schema is not at the newest revision."""
     with engine.connect() as connection:
         present = set(sa.inspect(connection).get_table_names())
         tables = [name for name in metadata.tables if name not in present]
         triggers = [] if audit.name in tables else _missing_triggers(connection)
-    problems = []
+        revision = _revision_problem(connection) if not tables else ""
+    missing = []
     if tables:
-        problems.append(f"tables {', '.join(sorted(tables))}")
+        missing.append(f"tables {', '.join(sorted(tables))}")
     if triggers:
-        problems.append(f"the {audit.name} triggers {', '.join(triggers)}")
+        missing.append(f"the {audit.name} triggers {', '.join(triggers)}")
+    problems = [f"lacks {' and '.join(missing)}"] if missing else []
+    if revision:
+        problems.append(revision)
     if problems:
         raise SchemaMissing(
             f"the console database ({engine.url.render_as_string(hide_password=True)}) "
-            f"lacks {' and '.join(problems)}; {SETUP_HINT}"
+            f"{'; '.join(problems)}; {SETUP_HINT}"
         )
+
+
+def _revision_problem(connection: Connection) -> str:
+    """What is wrong with the schema's revision (``migrations.VERSION_TABLE``), or ''."""
+    try:
+        at = migrations.current(connection)
+    except sa.exc.ProgrammingError:  # PostgreSQL: no SELECT on it (granted by the setup)
+        return f"is not readable by this role ({migrations.VERSION_TABLE})"
+    newest = migrations.head()
+    if at == newest:
+        return ""
+    if at is None:
+        return f"has no schema version ({migrations.VERSION_TABLE}): made before migrations"
+    if at not in migrations.known_revisions():
+        return f"is at revision {at}, which this version does not know (made by a newer one?)"
+    return f"is at revision {at}, not {newest}"
 
 
 class Database:
@@ -142,9 +131,10 @@ class Database:
 
     @classmethod
     def connect(cls, url: str, create: Optional[bool] = None) -> Database:
-        """Connect; create the schema if ``create``, else check it is there (and fail naming
-        what is missing). By default only a SQLite database (development) is created: in
-        production the console's role may not create anything, the schema owner does."""
+        """Connect; migrate the schema if ``create``, else check it is there and up to date
+        (and fail naming what is missing). By default only a SQLite database (development)
+        is migrated: in production the console's role may not create anything, the schema
+        owner does."""
         engine = make_engine(url)
         if create is None:
             create = engine.dialect.name == "sqlite"

@@ -24,9 +24,10 @@ from sqlalchemy.engine import Connection
 from assistant.console import schema
 from assistant.console.masking import Masker
 from assistant.console.numbers import is_ascii_number, parse_small_int
+from assistant.dialogue_names import CHANNELS
 
+# The conversation flags (console_conversations columns) the inbox filters on.
 FLAGS = ("emergency", "handoff", "callback", "fallback")
-CHANNELS = ("web", "sms", "rest")
 SORTS = ("newest", "oldest", "turns", "active")
 MAX_QUERY_CHARS = 100
 MAX_PAGE = 10**6

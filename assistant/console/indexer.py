@@ -33,19 +33,37 @@ from sqlalchemy.engine import Connection, Engine
 
 from assistant.console import schema
 from assistant.console.masking import Masker
-from assistant.triage.tiers import Tier
+from assistant.dialogue_names import (
+    ACTION_HANDOFF,
+    ACTION_SESSION_START,
+    CALLBACK_REQUEST_SLOT,
+    EMERGENCY,
+    META_CHANNEL,
+    META_EMERGENCY,
+    META_FALLBACK,
+    META_HANDOFF,
+    NLU_FALLBACK,
+    OUT_OF_SCOPE,
+    REQUEST_BEST_TIME,
+    REQUEST_CHANNEL,
+    REQUEST_NAME,
+    REQUEST_PHONE,
+    REQUEST_REQUESTED_AT,
+    SELF_HARM,
+    SESSION_STARTED_METADATA_SLOT,
+)
 
 logger = logging.getLogger(__name__)
 
 CURSOR = "events"
 LOW_CONFIDENCE = 0.5
-MISSED_INTENTS = frozenset({"nlu_fallback", "out_of_scope"})
-SESSION_START_SLOT = "session_started_metadata"
-SESSION_START_ACTION = "action_session_start"
-CALLBACK_SLOT = "callback_request"
+MISSED_INTENTS = frozenset({NLU_FALLBACK, OUT_OF_SCOPE})
+SESSION_START_SLOT = SESSION_STARTED_METADATA_SLOT
+SESSION_START_ACTION = ACTION_SESSION_START
+CALLBACK_SLOT = CALLBACK_REQUEST_SLOT
 # 911 and 988 messages flag the conversation as an emergency.
-EMERGENCY_INTENTS = frozenset({Tier.EMERGENCY.value, Tier.SELF_HARM.value})
-HANDOFF_ACTION = "action_handoff"
+EMERGENCY_INTENTS = frozenset({EMERGENCY, SELF_HARM})
+HANDOFF_ACTION = ACTION_HANDOFF
 SEARCH_TEXT_CHARS = 4000
 # console_index_state row holding the search text's format: 1 = masked like the transcript.
 SEARCH_STATE = "search_text"
@@ -136,7 +154,7 @@ def normalise_question(text: str, masker: Masker) -> str:
 
 def _callback_time(value: Mapping[str, Any], fallback: float) -> float:
     try:
-        return datetime.fromisoformat(str(value.get("requested_at"))).timestamp()
+        return datetime.fromisoformat(str(value.get(REQUEST_REQUESTED_AT))).timestamp()
     except ValueError:
         return fallback
 
@@ -385,17 +403,20 @@ class Indexer:
     def _on_slot(self, state: ConversationState, row: Any, data: Dict) -> None:
         value = data.get("value")
         if row.action_name == SESSION_START_SLOT and isinstance(value, dict):
-            self._set_channel(state, value.get("channel"))
-        elif row.action_name == CALLBACK_SLOT and isinstance(value, dict) and value.get("phone"):
+            self._set_channel(state, value.get(META_CHANNEL))
+        elif row.action_name == CALLBACK_SLOT and isinstance(value, dict):
+            if not value.get(REQUEST_PHONE):
+                return
             state.callback = True
+            # The keys are console_callbacks columns; the values come from the slot's keys.
             state.callbacks.append(
                 {
                     "event_id": row.id,
-                    "name": str(value.get("name") or "")[:255],
-                    "phone": str(value.get("phone"))[:32],
-                    "best_time": str(value.get("best_time") or "")[:255],
+                    "name": str(value.get(REQUEST_NAME) or "")[:255],
+                    "phone": str(value.get(REQUEST_PHONE))[:32],
+                    "best_time": str(value.get(REQUEST_BEST_TIME) or "")[:255],
                     "requested_at": _callback_time(value, float(row.timestamp or 0.0)),
-                    "channel": str(value.get("channel") or state.channel)[:16],
+                    "channel": str(value.get(REQUEST_CHANNEL) or state.channel)[:16],
                     "status": "new",
                 }
             )
@@ -404,9 +425,9 @@ class Indexer:
         metadata = data.get("metadata") or {}
         if not isinstance(metadata, dict):
             return
-        state.emergency = state.emergency or metadata.get("emergency") is True
-        state.handoff = state.handoff or metadata.get("handoff") is True
-        state.fallback = state.fallback or metadata.get("fallback") is True
+        state.emergency = state.emergency or metadata.get(META_EMERGENCY) is True
+        state.handoff = state.handoff or metadata.get(META_HANDOFF) is True
+        state.fallback = state.fallback or metadata.get(META_FALLBACK) is True
 
     def _on_user(self, state: ConversationState, row: Any, data: Dict) -> None:
         text = message_text(data)
@@ -417,7 +438,7 @@ class Indexer:
         confidence = intent.get("confidence")
         metadata = data.get("metadata") or {}
         if isinstance(metadata, dict):
-            self._set_channel(state, metadata.get("channel"))
+            self._set_channel(state, metadata.get(META_CHANNEL))
         self._set_channel(state, data.get("input_channel"))
         state.turns += 1
         if name:

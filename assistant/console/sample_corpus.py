@@ -14,44 +14,57 @@ from typing import Any, Dict, Iterator, List, Optional, Tuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from assistant import dialogue_names as names
 from assistant.console import schema
 
 # (intent, a few invented phrasings, knowledge entry of the answer)
 TOPICS: List[Tuple[str, Tuple[str, ...], str]] = [
     (
-        "ask_immunotherapy",
+        names.ASK_IMMUNOTHERAPY,
         ("what does immunotherapy do", "explain immunotherapy pls"),
-        "immunotherapy.overview",
+        names.ENTRY_IMMUNOTHERAPY_OVERVIEW,
     ),
     (
-        "ask_side_effects",
+        names.ASK_SIDE_EFFECTS,
         ("will i feel sick after", "side effects of my treatment?"),
-        "side_effects.overview",
+        names.ENTRY_SIDE_EFFECTS_OVERVIEW,
     ),
     (
-        "ask_allergic_reaction",
+        names.ASK_ALLERGIC_REACTION,
         ("can i be allergic to it", "what if i get hives"),
-        "side_effects.allergic",
+        names.ENTRY_SIDE_EFFECTS_ALLERGIC_REACTION,
     ),
-    ("ask_treatment_forms", ("is it a pill or a drip", "do i get a shot"), "treatment.forms"),
     (
-        "ask_infusion_hours",
+        names.ASK_TREATMENT_FORMS,
+        ("is it a pill or a drip", "do i get a shot"),
+        names.ENTRY_TREATMENT_FORMS,
+    ),
+    (
+        names.ASK_INFUSION_HOURS,
         ("when is the infusion center open", "hours on weekends?"),
-        "infusion_center.hours",
+        names.ENTRY_INFUSION_HOURS,
     ),
     (
-        "ask_infusion_rooms",
+        names.ASK_INFUSION_ROOMS,
         ("do the rooms have tvs", "can my husband stay with me"),
-        "infusion_center.rooms",
+        names.ENTRY_INFUSION_ROOMS,
     ),
-    ("ask_nurse_line", ("number for the nurses", "nurse phone line"), "support.nurse_line"),
-    ("ask_dosing", ("how often do i go", "how long is each session"), "treatment.dosing"),
-    ("greet", ("hi", "hello there"), "conversation.greet"),
-    ("thank", ("thanks!", "thank you so much"), "conversation.thank"),
+    (
+        names.ASK_NURSE_LINE,
+        ("number for the nurses", "nurse phone line"),
+        names.ENTRY_SUPPORT_NURSE_LINE,
+    ),
+    (
+        names.ASK_DOSING,
+        ("how often do i go", "how long is each session"),
+        names.ENTRY_TREATMENT_DOSING,
+    ),
+    (names.GREET, ("hi", "hello there"), names.ENTRY_CONVERSATION_GREET),
+    (names.THANK, ("thanks!", "thank you so much"), names.ENTRY_CONVERSATION_THANK),
 ]
 MISSED = ("can i eat sushi before", "parking validation?", "asdfgh", "wifi password")
 NAMES = ("Alex Rivera", "Sam Lee", "Jordan Park", "Casey Morgan", "Taylor Brooks")
-CHANNELS = (("web", 0.55), ("sms", 0.35), ("rest", 0.10))
+CHANNELS = ((names.WEB_CHANNEL, 0.55), (names.SMS_CHANNEL, 0.35), (names.REST_CHANNEL, 0.10))
 
 
 class _Events:
@@ -101,14 +114,16 @@ class _Events:
                     "text": text,
                 },
                 "input_channel": channel,
-                "metadata": {"channel": channel},
+                "metadata": {names.META_CHANNEL: channel},
             },
             intent=intent,
             gap=self.rng.uniform(5, 60),
         )
 
-    def bot(self, text: str, kb_entry: str, **flags: bool) -> None:
-        self.add("bot", {"text": text, "metadata": {"kb_entry": kb_entry, **flags}})
+    def bot(self, text: str, kb_entry: str, *flags: str) -> None:
+        """A bot message from ``kb_entry`` with these flags (``names.META_*``) set."""
+        metadata = {names.META_KB_ENTRY: kb_entry, **dict.fromkeys(flags, True)}
+        self.add("bot", {"text": text, "metadata": metadata})
 
     def action(self, name: str) -> None:
         self.add("action", {"name": name}, action=name)
@@ -119,63 +134,74 @@ def _conversation(rng: random.Random, index: int, start: float) -> List[Dict[str
     ev = _Events(f"sample-{channel}-{index:07d}", start, rng)
     ev.add(
         "slot",
-        {"name": "session_started_metadata", "value": {"channel": channel}},
-        action="session_started_metadata",
+        {"name": names.SESSION_STARTED_METADATA_SLOT, "value": {names.META_CHANNEL: channel}},
+        action=names.SESSION_STARTED_METADATA_SLOT,
     )
-    ev.bot("General information only; in an emergency call 911.", "conversation.disclaimer")
+    ev.bot(
+        "General information only; in an emergency call 911.",
+        names.ENTRY_CONVERSATION_DISCLAIMER,
+    )
     ev.add("session_started", {})
     for _ in range(rng.choice((1, 1, 2, 2, 3, 4))):
         roll = rng.random()
         if roll < 0.03:
             ev.user(
                 "my throat is closing up",
-                "emergency",
+                names.EMERGENCY,
                 0.99,
                 channel,
                 [{"entity": "emergency", "value": "medical"}],
             )
-            ev.bot("If this is an emergency, call 911 now.", "safety.emergency", emergency=True)
+            ev.bot(
+                "If this is an emergency, call 911 now.",
+                names.ENTRY_SAFETY_EMERGENCY,
+                names.META_EMERGENCY,
+            )
             break
         if roll < 0.11:
-            ev.user(rng.choice(MISSED), "nlu_fallback", rng.uniform(0.1, 0.29), channel)
-            ev.bot("Sorry, I did not understand that.", "conversation.fallback", fallback=True)
+            ev.user(rng.choice(MISSED), names.NLU_FALLBACK, rng.uniform(0.1, 0.29), channel)
+            ev.bot(
+                "Sorry, I did not understand that.",
+                names.ENTRY_CONVERSATION_FALLBACK,
+                names.META_FALLBACK,
+            )
             continue
         if roll < 0.16:
-            ev.user("can i talk to a person", "request_human", 0.97, channel)
-            ev.action("action_handoff")
-            ev.bot("Call 1-800-CEDARS-1.", "support.handoff_open", handoff=True)
+            ev.user("can i talk to a person", names.REQUEST_HUMAN, 0.97, channel)
+            ev.action(names.ACTION_HANDOFF)
+            ev.bot("Call 1-800-CEDARS-1.", names.ENTRY_SUPPORT_HANDOFF_OPEN, names.META_HANDOFF)
             continue
         if roll < 0.19:
             name = rng.choice(NAMES)
             phone = f"+1310555{rng.randint(100, 199):04d}"
-            ev.user("please call me back", "request_callback", 0.95, channel)
-            ev.user(f"my number is {phone[2:5]}-555-{phone[-4:]}", "inform", 0.9, channel)
+            ev.user("please call me back", names.REQUEST_CALLBACK, 0.95, channel)
+            ev.user(f"my number is {phone[2:5]}-555-{phone[-4:]}", names.INFORM, 0.9, channel)
             ev.add(
                 "slot",
                 {
-                    "name": "callback_request",
+                    "name": names.CALLBACK_REQUEST_SLOT,
                     "value": {
-                        "name": name,
-                        "phone": phone,
-                        "best_time": "weekday mornings",
-                        "consent": True,
-                        "requested_at": time.strftime(
+                        names.REQUEST_NAME: name,
+                        names.REQUEST_PHONE: phone,
+                        names.REQUEST_BEST_TIME: "weekday mornings",
+                        names.REQUEST_CONSENT: True,
+                        names.REQUEST_REQUESTED_AT: time.strftime(
                             "%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(ev.at)
                         ),
-                        "channel": channel,
+                        names.REQUEST_CHANNEL: channel,
                     },
                 },
-                action="callback_request",
+                action=names.CALLBACK_REQUEST_SLOT,
             )
             ev.bot(
                 f"Thank you, {name}. Our support team will call you.",
-                "callback.confirmed",
-                callback=True,
+                names.ENTRY_CALLBACK_CONFIRMED,
+                names.META_CALLBACK,
             )
             continue
         intent, phrasings, entry = rng.choice(TOPICS)
         ev.user(rng.choice(phrasings), intent, rng.uniform(0.45, 0.999), channel)
-        ev.action("action_answer")
+        ev.action(names.ACTION_ANSWER)
         ev.bot(f"(answer from {entry})", entry)
     return ev.rows
 

@@ -3,6 +3,9 @@
 ``events`` mirrors ``rasa.core.tracker_store.SQLTrackerStore.SQLEvent`` column for column, so
 the console can create it on a database Rasa has not written to yet, and Rasa then finds it
 as it expects.
+
+The tables are made and changed by migrations (``migrations/``): a change here needs a new
+revision, ``python -m assistant.console db revision -m "..."`` (docs/console.md).
 """
 
 from __future__ import annotations
@@ -192,7 +195,7 @@ known_addresses = sa.Table(
     sa.Column("last_login_at", sa.Float, nullable=False),
 )
 
-# Append-only: database triggers refuse UPDATE and DELETE (see database.create_schema).
+# Append-only: database triggers refuse UPDATE and DELETE (made by migration 0001).
 audit = sa.Table(
     "console_audit",
     metadata,

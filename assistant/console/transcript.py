@@ -16,9 +16,22 @@ from sqlalchemy.engine import Connection
 from assistant.console import schema
 from assistant.console.indexer import CALLBACK_SLOT, LOW_CONFIDENCE, MISSED_INTENTS
 from assistant.console.masking import Masker, mask_phone_number
+from assistant.dialogue_names import (
+    ACTION_LISTEN,
+    ACTION_RESTART,
+    ACTION_SESSION_START,
+    MESSAGE_FLAGS,
+    META_KB_ENTRY,
+    REQUEST_BEST_TIME,
+    REQUEST_CHANNEL,
+    REQUEST_NAME,
+    REQUEST_PHONE,
+    REQUEST_REQUESTED_AT,
+)
 
-HIDDEN_ACTIONS = frozenset({"action_listen", "action_session_start", "action_restart"})
-BOT_FLAGS = ("emergency", "handoff", "fallback", "callback")
+HIDDEN_ACTIONS = frozenset({ACTION_LISTEN, ACTION_SESSION_START, ACTION_RESTART})
+# The yes/no flags the actions put on a bot message, shown beside it.
+BOT_FLAGS = MESSAGE_FLAGS
 
 
 @dataclass
@@ -112,7 +125,7 @@ def entries_from_events(
                     at,
                     text=text,
                     masked=masked,
-                    kb_entry=str(metadata.get("kb_entry") or ""),
+                    kb_entry=str(metadata.get(META_KB_ENTRY) or ""),
                     flags=[f for f in BOT_FLAGS if metadata.get(f) is True],
                     buttons=[str(b.get("title", "")) for b in buttons if isinstance(b, dict)],
                 )
@@ -122,8 +135,8 @@ def entries_from_events(
         elif row.type_name == "slot" and row.action_name == CALLBACK_SLOT:
             value = data.get("value")
             if isinstance(value, dict):
-                phone = str(value.get("phone") or "")
-                best_time, _ = _masked(masker, str(value.get("best_time") or ""), show)
+                phone = str(value.get(REQUEST_PHONE) or "")
+                best_time, _ = _masked(masker, str(value.get(REQUEST_BEST_TIME) or ""), show)
                 entries.append(
                     Entry(
                         row.id,
@@ -131,11 +144,11 @@ def entries_from_events(
                         at,
                         masked=not show,
                         callback={
-                            "name": str(value.get("name") or ""),
+                            "name": str(value.get(REQUEST_NAME) or ""),
                             "phone": phone if show else mask_phone_number(phone),
                             "best_time": best_time,
-                            "requested_at": str(value.get("requested_at") or ""),
-                            "channel": str(value.get("channel") or ""),
+                            "requested_at": str(value.get(REQUEST_REQUESTED_AT) or ""),
+                            "channel": str(value.get(REQUEST_CHANNEL) or ""),
                         },
                     )
                 )

@@ -13,6 +13,8 @@ from typing import Any, Dict, List, Literal, Optional, Set, Tuple
 
 from pydantic import BaseModel, Extra, Field, validator
 
+from assistant.dialogue_names import EMERGENCY, SELF_HARM
+
 SMS_MAX_CHARS = 300
 ENTRY_ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
 
@@ -71,7 +73,7 @@ RED_FLAGS_FILE = "red-flags.md"
 
 # Intents whose general entry (no entity) may still carry match phrases: the emergency and
 # self-harm phrases force their tier whatever the classifier says.
-PATTERN_INTENTS: Set[str] = {"emergency", "self_harm"}
+PATTERN_INTENTS: Set[str] = {EMERGENCY, SELF_HARM}
 
 # Clinical sign-off of a safety text: pending until the cancer center's clinical team approves it.
 REVIEW_PENDING = "pending"

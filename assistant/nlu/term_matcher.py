@@ -36,6 +36,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
+from assistant.dialogue_names import NLU_FALLBACK, PARSE_LANGUAGE, PARSE_STATEMENT, PARSE_TRIAGE
 from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.store import KnowledgeStore, knowledge_dir_from_env
 from assistant.nlu.terms import TRIAGE_LABEL, BilingualTermIndex, TermMatch
@@ -48,11 +49,10 @@ logger = logging.getLogger(__name__)
 KNOWLEDGE_DIR_KEY = "knowledge_dir"
 FLOORS_KEY = "classifier_floors"
 NEGATED_FLOOR_KEY = "negated_floor"
-TRIAGE = "triage"
-STATEMENT = "statement"
-LANGUAGE = "language"
+TRIAGE = PARSE_TRIAGE
+STATEMENT = PARSE_STATEMENT
+LANGUAGE = PARSE_LANGUAGE
 FALLBACK_THRESHOLD_KEY = "fallback_threshold"
-NLU_FALLBACK = "nlu_fallback"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)

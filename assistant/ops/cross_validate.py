@@ -4,7 +4,9 @@ The held-out set (``tests/nlu/heldout.yml``) only measures; it must not choose s
 tool scores the intent model by stratified k-fold cross-validation on ``data/nlu`` alone, for a
 grid of ``FallbackClassifier`` settings (``threshold``, ``ambiguity_threshold``), with the rest
 of the pipeline as in ``config.yml`` (lemma tokenizer, TF-IDF + logistic regression with its
-``C``, the character-coverage rule). It prints the table and writes ``reports/nlu_cv.md``.
+``C``, the character-coverage rule). It prints the table and writes ``reports/nlu_cv.md``, and
+the chosen setting's confusion matrix as a heatmap, ``reports/nlu_cv_confusion.png``. The folds
+are scikit-learn's ``StratifiedKFold`` (shuffled, seeded), the scores ``sklearn.metrics``.
 
 Strict accuracy alone always favours a low threshold: every fallback counts as wrong, while
 the wrong answers it prevents are wrong either way. For patients a wrong answer (the answer to
@@ -18,8 +20,6 @@ out: it does not depend on these thresholds.
 from __future__ import annotations
 
 import argparse
-import random
-from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
@@ -27,8 +27,10 @@ from typing import Any, Dict, List, Sequence, Tuple
 import numpy as np
 import yaml
 
+from assistant.dialogue_names import NLU_FALLBACK as FALLBACK
+from assistant.ops.evaluate_nlu import confusion_heatmap
+
 ROOT = Path(__file__).resolve().parents[2]
-FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
 THRESHOLDS = (0.15, 0.2, 0.25, 0.3, 0.35, 0.4)
 AMBIGUITIES = (0.0, 0.02, 0.05, 0.1)
@@ -82,19 +84,13 @@ def training_examples(nlu_dir: Path) -> Tuple[List[str], List[str], List[str]]:
 
 
 def stratified_folds(labels: Sequence[str], k: int, seed: int) -> List[List[int]]:
-    by_label: Dict[str, List[int]] = defaultdict(list)
-    for index, label in enumerate(labels):
-        by_label[label].append(index)
-    rng = random.Random(seed)  # noqa: S311 - shuffles examples, not secrets
-    folds: List[List[int]] = [[] for _ in range(k)]
-    start = 0
-    for label in sorted(by_label):
-        indices = by_label[label]
-        rng.shuffle(indices)
-        for offset, index in enumerate(indices):
-            folds[(start + offset) % k].append(index)
-        start += len(indices)
-    return folds
+    """The ``k`` held-out index lists of a shuffled, seeded ``StratifiedKFold``: together
+    every example once, each with about ``1/k`` of every intent."""
+    from sklearn.model_selection import StratifiedKFold
+
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    placeholder = np.zeros((len(labels), 1))  # the split depends on the labels only
+    return [[int(i) for i in held] for _train, held in splitter.split(placeholder, list(labels))]
 
 
 def out_of_fold_scores(
@@ -139,28 +135,34 @@ def decide(row: np.ndarray, classes: Sequence[str], threshold: float, ambiguity:
     return classes[int(order[0])]
 
 
+def decisions(
+    probabilities: np.ndarray, classes: Sequence[str], threshold: float, ambiguity: float
+) -> List[str]:
+    return [decide(row, classes, threshold, ambiguity) for row in probabilities]
+
+
 def evaluate(
     probabilities: np.ndarray, classes: Sequence[str], labels: Sequence[str]
 ) -> List[Outcome]:
+    from sklearn.metrics import accuracy_score, recall_score
+
     outcomes = []
-    oos = [i for i, label in enumerate(labels) if label == OUT_OF_SCOPE]
+    n = len(labels)
+    is_oos = [label == OUT_OF_SCOPE for label in labels]
     for threshold in THRESHOLDS:
         for ambiguity in AMBIGUITIES:
-            final = [decide(row, classes, threshold, ambiguity) for row in probabilities]
-            n = len(labels)
-            right = sum(p == g for p, g in zip(final, labels, strict=True))
+            final = decisions(probabilities, classes, threshold, ambiguity)
+            right = int(accuracy_score(labels, final, normalize=False))
             fallbacks = sum(p == FALLBACK for p in final)
+            # Out of scope is handled when it is recognised or falls back (never answered).
+            handled = [p in (OUT_OF_SCOPE, FALLBACK) for p in final]
             outcomes.append(
                 Outcome(
                     threshold=threshold,
                     ambiguity=ambiguity,
                     accuracy=right / n,
                     fallback_rate=fallbacks / n,
-                    oos_recall=(
-                        sum(final[i] in (OUT_OF_SCOPE, FALLBACK) for i in oos) / len(oos)
-                        if oos
-                        else 1.0
-                    ),
+                    oos_recall=float(recall_score(is_oos, handled)) if any(is_oos) else 1.0,
                     wrong_answers=(n - right - fallbacks) / n,
                 )
             )
@@ -228,6 +230,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = report(outcomes, chosen, settings, args.folds)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text, encoding="utf-8")
+    confusion_heatmap(
+        labels,
+        decisions(probabilities, classes, chosen.threshold, chosen.ambiguity),
+        args.out.with_name(f"{args.out.stem}_confusion.png"),
+        f"{args.folds}-fold cross-validation on data/nlu, threshold {chosen.threshold}, "
+        f"ambiguity {chosen.ambiguity}",
+    )
     print(text)
     print(
         f"Chosen: threshold {chosen.threshold}, ambiguity_threshold {chosen.ambiguity} "

@@ -11,7 +11,8 @@ Three roles share it, each with only what it needs:
   deletes an event) and USAGE on its id sequence; SELECT, INSERT, UPDATE and DELETE on the
   replica tables. Nothing on the console's tables.
 - the console (default ``assistant_console``): SELECT on ``events``; SELECT, INSERT, UPDATE
-  and DELETE on its ``console_*`` tables, except ``console_audit``: SELECT and INSERT only.
+  and DELETE on its ``console_*`` tables, except ``console_audit``: SELECT and INSERT only,
+  and ``console_alembic_version`` (its schema's revision, checked at start): SELECT only.
   Retention deletes through two ``SECURITY DEFINER`` functions owned by the owner, the only
   functions the console may call: ``retention_purge_events`` (one conversation's events in
   an id range) and ``retention_purge_web_messages`` (web chat retry records older than a
@@ -56,6 +57,7 @@ from sqlalchemy.engine import URL, Connection
 
 from assistant.console import schema as console_schema
 from assistant.console.database import AUDIT_FUNCTION, create_schema
+from assistant.console.migrations import VERSION_TABLE as CONSOLE_VERSION_TABLE
 from assistant.stores import replica_tables
 from assistant.stores.tracker_store import create_event_indexes
 
@@ -135,7 +137,7 @@ def _replica_tables() -> List[str]:
 
 
 def _all_tables() -> List[str]:
-    return [_events(), *_console_tables(), *_replica_tables()]
+    return [_events(), *_console_tables(), CONSOLE_VERSION_TABLE, *_replica_tables()]
 
 
 def _functions_sql() -> List[str]:
@@ -395,6 +397,7 @@ def _grant(connection: Connection, roles: Roles) -> None:
     run(f"GRANT SELECT ON {events} TO {console}")
     run(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {qualified(own)} TO {console}")
     run(f"GRANT SELECT, INSERT ON {qualified([audit])} TO {console}")
+    run(f"GRANT SELECT ON {qualified([CONSOLE_VERSION_TABLE])} TO {console}")  # checked on start
     for sequence in console_sequences:
         run(f"GRANT USAGE ON SEQUENCE {sequence} TO {console}")
     run(f"GRANT EXECUTE ON FUNCTION {', '.join(functions[1:])} TO {console}")

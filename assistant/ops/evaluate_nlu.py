@@ -1,7 +1,10 @@
 """``python -m assistant.ops.evaluate_nlu``: score a trained model on the held-out NLU set.
 
-Writes a per-intent report and a confusion matrix to ``reports/`` and prints the summary.
-Accuracy is strict: a low-confidence message that falls back (``nlu_fallback``) counts as wrong.
+Writes a per-intent report (``nlu_heldout_report.json``), the confusion matrix as a table with
+the errors (``nlu_heldout_confusion.md``) and as a heatmap (``nlu_heldout_confusion.png``) to
+``reports/`` and prints the summary. Per-intent precision, recall and F1 and the confusion
+matrix come from scikit-learn. Accuracy is strict: a low-confidence message that falls back
+(``nlu_fallback``) counts as wrong.
 """
 
 from __future__ import annotations
@@ -9,14 +12,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Sequence, Tuple
 
+import numpy as np
 import yaml
 
-FALLBACK = "nlu_fallback"
+from assistant.dialogue_names import NLU_FALLBACK as FALLBACK
+
 # The tiers that must never be missed: 911 (emergency) and 988 (self-harm).
 NEVER_MISSED = ("emergency", "self_harm")
 
@@ -44,26 +48,38 @@ def read_examples(path: Path) -> List[Tuple[str, str]]:
     return pairs
 
 
+def confusion(gold: Sequence[str], predicted: Sequence[str]) -> Tuple[List[str], np.ndarray]:
+    """The labels (every true and predicted intent, sorted) and the confusion matrix over
+    them: ``matrix[i, j]`` messages of intent ``labels[i]`` were predicted ``labels[j]``."""
+    from sklearn.metrics import confusion_matrix
+
+    labels = sorted(set(gold) | set(predicted))
+    return labels, confusion_matrix(list(gold), list(predicted), labels=labels)
+
+
 def _macro_f1(gold: Sequence[str], predicted: Sequence[str]) -> Tuple[float, Dict[str, Dict]]:
+    """Macro F1 over the true intents, and per intent its precision, recall, F1, support and
+    what it was mistaken for (most often first)."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    intents = sorted(set(gold))
+    precision, recall, f1, support = precision_recall_fscore_support(
+        list(gold), list(predicted), labels=intents, zero_division=0
+    )
+    labels, matrix = confusion(gold, predicted)
     report: Dict[str, Dict] = {}
-    for label in sorted(set(gold)):
-        tp = sum(1 for g, p in zip(gold, predicted, strict=True) if g == label and p == label)
-        fp = sum(1 for g, p in zip(gold, predicted, strict=True) if g != label and p == label)
-        fn = sum(1 for g, p in zip(gold, predicted, strict=True) if g == label and p != label)
-        precision = tp / (tp + fp) if tp + fp else 0.0
-        recall = tp / (tp + fn) if tp + fn else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        confused = Counter(
-            p for g, p in zip(gold, predicted, strict=True) if g == label and p != label
-        )
+    for i, label in enumerate(intents):
+        row = matrix[labels.index(label)]
+        confused = [(labels[j], int(n)) for j, n in enumerate(row) if n and labels[j] != label]
+        confused.sort(key=lambda item: -item[1])
         report[label] = {
-            "precision": round(precision, 3),
-            "recall": round(recall, 3),
-            "f1": round(f1, 3),
-            "support": tp + fn,
-            "confused_with": dict(confused.most_common()),
+            "precision": round(float(precision[i]), 3),
+            "recall": round(float(recall[i]), 3),
+            "f1": round(float(f1[i]), 3),
+            "support": int(support[i]),
+            "confused_with": dict(confused),
         }
-    macro = sum(item["f1"] for item in report.values()) / max(1, len(report))
+    macro = float(np.mean(f1)) if intents else 0.0
     return macro, report
 
 
@@ -111,6 +127,40 @@ def _run_in_own_loop(coroutine: Any) -> Any:
         return pool.submit(asyncio.run, coroutine).result()
 
 
+def confusion_heatmap(
+    gold: Sequence[str], predicted: Sequence[str], path: Path, title: str
+) -> None:
+    """The confusion matrix as a PNG heatmap: rows the true intent, columns the prediction,
+    each cell's colour its share of the row (so small intents show too), its count written
+    in it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    labels, matrix = confusion(gold, predicted)
+    totals = matrix.sum(axis=1, keepdims=True)
+    shares = np.divide(matrix, totals, out=np.zeros(matrix.shape), where=totals > 0)
+    size = 3.0 + 0.32 * len(labels)
+    figure = Figure(figsize=(size + 1.5, size))
+    FigureCanvasAgg(figure)
+    axis = figure.add_subplot()
+    image = axis.imshow(shares, cmap="Blues", vmin=0.0, vmax=1.0)
+    axis.set_xticks(range(len(labels)))
+    axis.set_xticklabels(labels, rotation=90, fontsize=7)
+    axis.set_yticks(range(len(labels)))
+    axis.set_yticklabels(labels, fontsize=7)
+    axis.set_xlabel("predicted intent")
+    axis.set_ylabel("true intent")
+    axis.set_title(title, fontsize=10)
+    for (row, column), count in np.ndenumerate(matrix):
+        if count:
+            colour = "white" if shares[row, column] > 0.5 else "black"
+            axis.text(column, row, str(count), ha="center", va="center", fontsize=6, color=colour)
+    figure.colorbar(image, ax=axis, fraction=0.04, label="share of the true intent's messages")
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+
+
 def write_reports(
     out: Path,
     scores: NluScores,
@@ -123,21 +173,27 @@ def write_reports(
     (out / "nlu_heldout_report.json").write_text(
         json.dumps({"summary": asdict(scores), "per_intent": report}, indent=2)
     )
-    labels = sorted(set(gold) | set(final))
-    matrix: Dict[str, Counter] = defaultdict(Counter)
-    for g, p in zip(gold, final, strict=True):
-        matrix[g][p] += 1
+    labels, matrix = confusion(gold, final)
     lines = [
         "# Held-out NLU confusion matrix (rows: true intent, columns: predicted)",
+        "",
+        "Heatmap: nlu_heldout_confusion.png",
         "",
         "| true \\ predicted | " + " | ".join(labels) + " |",
         "|---" * (len(labels) + 1) + "|",
     ]
-    for g in sorted(set(gold)):
-        lines.append(f"| {g} | " + " | ".join(str(matrix[g][p] or "") for p in labels) + " |")
+    for i, g in enumerate(labels):
+        if g in report:  # a true intent (not only ever predicted)
+            lines.append(f"| {g} | " + " | ".join(str(n or "") for n in matrix[i]) + " |")
     lines += ["", "## Errors", ""]
     lines += [f"- `{t}`: {g} -> {p}" for t, g, p in zip(texts, gold, final, strict=True) if g != p]
     (out / "nlu_heldout_confusion.md").write_text("\n".join(lines) + "\n")
+    confusion_heatmap(
+        gold,
+        final,
+        out / "nlu_heldout_confusion.png",
+        f"Held-out NLU: {scores.examples} messages, strict accuracy {scores.accuracy:.3f}",
+    )
 
 
 def evaluate(model: Path, heldout: Path, out: Path) -> NluScores:

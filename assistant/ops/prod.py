@@ -18,19 +18,12 @@ import string
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Dict, Iterable, List, Mapping, Optional
 
-from assistant.ops.run import (
-    _local_secret,
-    prepare_channels,
-    run_until_stopped,
-    stop,
-    wait_until_up,
-)
+from assistant.ops.processes import local_secret, wait_for_http
+from assistant.ops.run import prepare_channels, run_until_stopped, stop
 from assistant.ops.services import Nginx, Postgres, Redis
 from assistant.ops.train import ensure_model
 from assistant.rasa_server import server_command
@@ -116,7 +109,7 @@ class ProdSettings:
 
 
 def _secret(state_dir: Path, env: Mapping[str, str], name: str) -> str:
-    value = env.get(name) or _local_secret(state_dir / "secrets", name.lower())
+    value = env.get(name) or local_secret(state_dir / "secrets", name.lower())
     if not _SECRET.match(value):
         raise ValueError(f"{name} must be 16-128 letters, digits, '-' or '_'")
     return value
@@ -156,18 +149,13 @@ class RunningProfile:
         self.postgres.stop()
 
 
-def replica_ready(port: int, timeout_s: float = 3.0) -> bool:
-    url = f"http://127.0.0.1:{port}/webhooks/rest/ready"
-    try:
-        with urllib.request.urlopen(url, timeout=timeout_s) as reply:
-            return bool(reply.status == 200)
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
+def _log_path(settings: ProdSettings, name: str) -> Path:
+    return settings.log_dir / f"{name}.log"
 
 
 def _log(settings: ProdSettings, name: str) -> BinaryIO:
     settings.log_dir.mkdir(parents=True, exist_ok=True)
-    path = settings.log_dir / f"{name}.log"
+    path = _log_path(settings, name)
     handle = path.open("ab")
     path.chmod(0o600)
     return handle
@@ -231,19 +219,28 @@ def start_actions(profile: RunningProfile, root: Path = ROOT) -> subprocess.Pope
         stdout=_log(profile.settings, "actions"),
         stderr=subprocess.STDOUT,
     )
-    wait_until_up(f"http://127.0.0.1:{port}/health", profile.actions, 120)
+    wait_for_http(
+        f"http://127.0.0.1:{port}/health",
+        120,
+        profile.actions,
+        what="the action server",
+        log=_log_path(profile.settings, "actions"),
+    )
     return profile.actions
 
 
-def wait_ready(port: int, process: subprocess.Popen, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"Rasa replica on port {port} exited ({process.returncode})")
-        if replica_ready(port):
-            return
-        time.sleep(0.5)
-    raise TimeoutError(f"Rasa replica on port {port} was not ready in {timeout_s:.0f} s")
+def wait_ready(
+    port: int, process: subprocess.Popen, timeout_s: float, log: Optional[Path] = None
+) -> None:
+    """Wait until the replica on ``port`` says it is ready (its model loaded)."""
+    wait_for_http(
+        f"http://127.0.0.1:{port}/webhooks/rest/ready",
+        timeout_s,
+        process,
+        what=f"Rasa replica on port {port}",
+        log=log,
+        request_timeout_s=3.0,
+    )
 
 
 def nginx_config(settings: ProdSettings) -> str:
@@ -319,6 +316,7 @@ def start_profile(
         **channel_env,
         "PYTHONPATH": str(root),
         "RASA_TELEMETRY_ENABLED": "false",
+        "ASSISTANT_REQUIRE_CHANNEL_SECRETS": "1",  # a channel without its secret stops Rasa
         "PYTHONWARNINGS": env_in.get("PYTHONWARNINGS", "ignore"),
         "LOG_LEVEL": settings.log_level,
         "LOG_LEVEL_LIBRARIES": "ERROR",
@@ -355,7 +353,7 @@ def start_profile(
         for port in settings.rasa_ports:
             start_replica(profile, root, model, port)
         for port, process in profile.replicas.items():
-            wait_ready(port, process, 300)
+            wait_ready(port, process, 300, _log_path(settings, f"rasa-{port}"))
         say("==> Staff console and nginx", flush=True)
         profile.console = subprocess.Popen(
             [sys.executable, "-m", "assistant.console", "serve"],
@@ -370,7 +368,13 @@ def start_profile(
             stdout=_log(settings, "console"),
             stderr=subprocess.STDOUT,
         )
-        wait_until_up(f"http://127.0.0.1:{settings.console_port}/health", profile.console, 120)
+        wait_for_http(
+            f"http://127.0.0.1:{settings.console_port}/health",
+            120,
+            profile.console,
+            what="the staff console",
+            log=_log_path(settings, "console"),
+        )
         nginx.start(settings.patient_port)
     except BaseException:
         profile.stop()

@@ -12,12 +12,11 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
+from assistant.ops.processes import local_secret, wait_for_http
 from assistant.ops.train import ensure_model
 from assistant.rasa_server import server_command
 
@@ -45,21 +44,9 @@ class RunSettings:
         )
 
 
-SMS_CHANNEL = "assistant.channels.sms.SmsInput"
-WEB_CHANNEL = "assistant.channels.web.WebChatInput"
+SMS_CHANNEL = "assistant.channels.sms.channel.SmsInput"
+WEB_CHANNEL = "assistant.channels.web.channel.WebChatInput"
 REST_CHANNEL = "assistant.channels.rest.PatientRestInput"
-
-
-def _local_secret(state_dir: Path, name: str) -> str:
-    """A random secret kept in the state folder (mode 600), created on first use."""
-    import secrets
-
-    path = state_dir / name
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_hex(32))
-    return path.read_text().strip()
 
 
 def prepare_channels(
@@ -81,37 +68,24 @@ def prepare_channels(
             notes.append("SMS channel: off (set TWILIO_AUTH_TOKEN to turn it on)")
         else:
             if not env.get("SMS_ID_SECRET"):
-                extra["SMS_ID_SECRET"] = _local_secret(state_dir, "sms_id_secret")
+                extra["SMS_ID_SECRET"] = local_secret(state_dir, "sms_id_secret")
             if not env.get("SMS_STATE_DB_URL") and not env.get("SMS_STATE_DB"):
                 extra["SMS_STATE_DB"] = str(state_dir / "sms.db")
             notes.append("SMS channel: on at /webhooks/sms/webhook (signature checked)")
     if not env.get("ACTION_SERVER_TOKEN"):
-        extra["ACTION_SERVER_TOKEN"] = _local_secret(state_dir, "action_server_token")
+        extra["ACTION_SERVER_TOKEN"] = local_secret(state_dir, "action_server_token")
     if WEB_CHANNEL in channels and not env.get("WEB_SESSION_SECRET"):
-        extra["WEB_SESSION_SECRET"] = _local_secret(state_dir, "web_session_secret")
+        extra["WEB_SESSION_SECRET"] = local_secret(state_dir, "web_session_secret")
     if REST_CHANNEL in channels and not env.get("REST_TOKEN"):
         # REST is for integrations and `make shell`; it always needs this token.
-        extra["REST_TOKEN"] = _local_secret(state_dir, "rest_token")
+        extra["REST_TOKEN"] = local_secret(state_dir, "rest_token")
     target = state_dir / "credentials.yml"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(channels, sort_keys=False))
     return target, extra, notes
 
 
-def wait_until_up(url: str, process: subprocess.Popen, timeout_s: float) -> None:
-    """Poll ``url`` until it answers 200; fail if the process dies or time runs out."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url}: the server exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as reply:  # noqa: S310 - loopback URL
-                if reply.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.5)
-    raise TimeoutError(f"{url} did not come up within {timeout_s:.0f} s")
+ReadyCallback = Callable[[str, float], None]
 
 
 def start_servers(
@@ -120,11 +94,18 @@ def start_servers(
     settings: RunSettings,
     extra_env: Optional[Mapping[str, str]] = None,
     rasa_server: Optional[Sequence[str]] = None,
+    on_ready: Optional[ReadyCallback] = None,
+    log: Optional[Path] = None,
 ) -> List[subprocess.Popen]:
-    """Start both servers and wait until they answer. Returns the processes.
+    """Start both servers (and the console, unless its port is 0) and wait until they answer.
+    Returns the processes.
 
     ``rasa_server`` is the command for the Rasa server (default: this project's,
     ``assistant.rasa_server``; the benchmark passes plain ``rasa`` for stock Rasa).
+    ``on_ready(name, time.perf_counter())`` is called as each server first answers (``name``:
+    ``actions``, ``rasa``, ``console``); the benchmark times start-up with it. With ``log``,
+    the servers' output is appended to that file instead of this terminal, and a server that
+    fails to start is reported with the file's last lines.
     """
     base_env = {**os.environ, **(extra_env or {})}
     state_dir = root / settings.state_dir
@@ -138,22 +119,27 @@ def start_servers(
         "PYTHONWARNINGS": os.environ.get("PYTHONWARNINGS", "ignore"),
     }
     state_dir.mkdir(parents=True, exist_ok=True)
-    actions = subprocess.Popen(
+    ready = on_ready or (lambda _name, _at: None)
+    host = settings.host
+    actions = _spawn(
         [sys.executable, "-m", "assistant.action_server"],
-        cwd=root,
-        env={**env, "ACTION_HOST": settings.host, "ACTION_PORT": str(settings.action_port)},
+        root,
+        {**env, "ACTION_HOST": host, "ACTION_PORT": str(settings.action_port)},
+        log,
     )
     processes = [actions]
     try:
-        wait_until_up(f"http://{settings.host}:{settings.action_port}/health", actions, 120)
-        rasa = subprocess.Popen(
+        url = f"http://{host}:{settings.action_port}/health"
+        wait_for_http(url, 120, actions, what="the action server", log=log)
+        ready("actions", time.perf_counter())
+        rasa = _spawn(
             [
                 *(rasa_server or server_command()),
                 "run",
                 "--model",
                 str(model),
                 "--interface",
-                settings.host,
+                host,
                 "--port",
                 str(settings.rasa_port),
                 "--endpoints",
@@ -161,52 +147,81 @@ def start_servers(
                 "--credentials",
                 str(credentials),
             ],
-            cwd=root,
-            env=env,
+            root,
+            env,
+            log,
         )
         processes.append(rasa)
-        wait_until_up(f"http://{settings.host}:{settings.rasa_port}/webhooks/rest/", rasa, 300)
+        url = f"http://{host}:{settings.rasa_port}/webhooks/rest/"
+        wait_for_http(url, 300, rasa, what="the Rasa server", log=log)
+        ready("rasa", time.perf_counter())
         if settings.console_port:
-            processes.append(_start_console(root, settings, env, state_dir))
+            processes.append(_start_console(root, settings, env, state_dir, log))
+            ready("console", time.perf_counter())
     except BaseException:
         stop(processes)
         raise
     return processes
 
 
-def _start_console(
-    root: Path, settings: RunSettings, env: Mapping[str, str], state_dir: Path
+def _spawn(
+    command: Sequence[str], root: Path, env: Mapping[str, str], log: Optional[Path]
 ) -> subprocess.Popen:
-    console = subprocess.Popen(
+    """Start ``command`` in ``root``; its output goes to ``log`` (appended) or this terminal."""
+    if log is None:
+        return subprocess.Popen(list(command), cwd=root, env=dict(env))
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("ab") as sink:  # the child keeps its own copy of the descriptor
+        return subprocess.Popen(
+            list(command), cwd=root, env=dict(env), stdout=sink, stderr=subprocess.STDOUT
+        )
+
+
+def _start_console(
+    root: Path,
+    settings: RunSettings,
+    env: Mapping[str, str],
+    state_dir: Path,
+    log: Optional[Path] = None,
+) -> subprocess.Popen:
+    console = _spawn(
         [sys.executable, "-m", "assistant.console", "serve"],
-        cwd=root,
-        env={
+        root,
+        {
             **env,
             "CONSOLE_HOST": settings.host,
             "CONSOLE_PORT": str(settings.console_port),
             "CONSOLE_DB_URL": env.get("CONSOLE_DB_URL") or f"sqlite:///{state_dir / 'tracker.db'}",
         },
+        log,
     )
     try:
-        wait_until_up(f"http://{settings.host}:{settings.console_port}/health", console, 120)
+        url = f"http://{settings.host}:{settings.console_port}/health"
+        wait_for_http(url, 120, console, what="the staff console", log=log)
     except BaseException:
         stop([console])
         raise
     return console
 
 
-def console_has_users(state_dir: Path) -> bool:
-    """Whether the default (SQLite) console database has an account yet."""
+FIRST_ACCOUNT_LINE = "  No console account yet: make console-user NAME=alice ROLE=admin\n"
+
+
+def first_account_line(state_dir: Path, env: Mapping[str, str]) -> str:
+    """FIRST_ACCOUNT_LINE while the console's default SQLite database has no account, else ''
+    (also with CONSOLE_DB_URL set: that database is not looked at)."""
+    import contextlib
     import sqlite3
 
-    path = state_dir / "tracker.db"
-    if os.environ.get("CONSOLE_DB_URL") or not path.exists():
-        return bool(os.environ.get("CONSOLE_DB_URL"))
-    try:
-        with sqlite3.connect(path) as connection:
-            return bool(connection.execute("SELECT count(*) FROM console_users").fetchone()[0])
-    except sqlite3.Error:
-        return False
+    if env.get("CONSOLE_DB_URL"):
+        return ""
+    try:  # read-only: never creates the file
+        uri = f"{(state_dir / 'tracker.db').resolve().as_uri()}?mode=ro"
+        with contextlib.closing(sqlite3.connect(uri, uri=True)) as connection:
+            count = connection.execute("SELECT count(*) FROM console_users").fetchone()[0]
+    except sqlite3.Error:  # no file or no table yet: no account either
+        count = 0
+    return "" if count else FIRST_ACCOUNT_LINE
 
 
 def stop(processes: List[subprocess.Popen]) -> None:
@@ -221,6 +236,9 @@ def stop(processes: List[subprocess.Popen]) -> None:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
+    from assistant.quiet_warnings import install
+
+    install()
     root = Path.cwd()
     settings = RunSettings.from_env(os.environ)
     model = ensure_model(root)
@@ -236,11 +254,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         f"  REST channel: {url}\n"
         + "".join(f"  {note}\n" for note in notes)
         + f"Staff console: http://localhost:{settings.console_port}\n"
-        + (
-            ""
-            if console_has_users(root / settings.state_dir)
-            else "  No console accounts yet: make console-user NAME=you ROLE=admin\n"
-        )
+        + first_account_line(root / settings.state_dir, os.environ)
         + "  Try SMS locally: make sms   (with the same TWILIO_AUTH_TOKEN)\n"
         "  Chat in a terminal: make shell   (in another window)\n"
         f'  Or: curl -s {url} -H "Authorization: Bearer $(cat {settings.state_dir}/rest_token)"'

@@ -16,15 +16,14 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Tuple
 from urllib.parse import quote
 
 from assistant.ops.db_roles import Passwords, Roles, setup
+from assistant.ops.processes import NotReady, create_private, wait_for_port, write_private
 
 
 class ServiceError(RuntimeError):
@@ -45,15 +44,15 @@ def _chown(path: Path, user: str) -> None:
         os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
-def wait_for_port(port: int, timeout_s: float, what: str, log: Path) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            probe.settimeout(0.5)
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.2)
-    raise ServiceError(f"{what} did not listen on 127.0.0.1:{port} in {timeout_s:.0f} s; see {log}")
+def _wait_listening(
+    port: int, what: str, log: Path, process: Optional[subprocess.Popen] = None
+) -> None:
+    """Wait (20 s) until ``what`` listens on 127.0.0.1:``port``; ``ServiceError`` naming its
+    log (and quoting the log's end) if it exits or does not listen in time."""
+    try:
+        wait_for_port(port, 20, what, log, process=process)
+    except NotReady as error:
+        raise ServiceError(str(error)) from error
 
 
 def postgres_bin_dir() -> Path:
@@ -61,28 +60,6 @@ def postgres_bin_dir() -> Path:
     if not found:
         raise ServiceError("PostgreSQL is not installed: run scripts/ensure_prod_packages.sh")
     return Path(found[-1]).parent
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` to ``path``, which is mode 600 before the first byte is written (a file
-    already there, with whatever mode, is truncated and made 600 first; a symlink is refused)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-        data = text.encode()
-        while data:
-            data = data[os.write(fd, data) :]
-    finally:
-        os.close(fd)
-
-
-def create_private(path: Path) -> None:
-    """Create ``path`` empty with mode 600 if it is missing; make it 600 if it is there."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
-    try:
-        os.fchmod(fd, 0o600)
-    finally:
-        os.close(fd)
 
 
 @dataclass
@@ -266,7 +243,7 @@ class Redis:
         )
         binary = shutil.which("redis-server") or "/usr/bin/redis-server"
         self.process = subprocess.Popen([binary, str(conf)], stdout=subprocess.DEVNULL)
-        wait_for_port(self.port, 20, "Redis", self.log)
+        _wait_listening(self.port, "Redis", self.log, self.process)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -329,7 +306,7 @@ class Nginx:
                 "daemon off;",
             ],
         )
-        wait_for_port(wait_port, 20, "nginx", self.logs / "error.log")
+        _wait_listening(wait_port, "nginx", self.logs / "error.log", self.process)
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -28,7 +28,8 @@ def ensure_model(root: Path, force: bool = False) -> Path:
     env = {**os.environ, "PYTHONPATH": str(root), "RASA_TELEMETRY_ENABLED": "false"}
     subprocess.run(
         [
-            rasa_command(),
+            # `rasa train`, without the dependencies' known deprecation warnings
+            *(sys.executable, "-m", "assistant.quiet_warnings"),
             "train",
             "--config",
             "config.yml",
@@ -52,6 +53,9 @@ def ensure_model(root: Path, force: bool = False) -> Path:
 
 
 def main() -> None:
+    from assistant.quiet_warnings import install
+
+    install()
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--force", action="store_true", help="train even if a model matches")
     args = parser.parse_args()

@@ -1,8 +1,9 @@
 """The Rasa server as this project runs it: ``python -m assistant.rasa_server run ...``.
 
-The same command line as ``rasa run``, with two of Rasa 3.6's hard-coded behaviours replaced
-before it starts (see ``tuning``): the 300 s wait for the action server, and the per-reply
-re-check of the action-response JSON schema.
+The same command line as ``rasa run``, with some of Rasa 3.6's hard-coded internals replaced
+before it starts: one row each in ``patches.PATCHES``, listed with the reasons in
+``docs/rasa-patches.md``, installed all or none by ``tuning.apply`` (which checks the Rasa
+version first). ``ASSISTANT_RASA_TUNING=off`` serves stock Rasa.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""``python -m assistant.rasa_server run ...``: ``rasa run`` with ``tuning`` applied first."""
+"""``python -m assistant.rasa_server run ...``: ``rasa run`` with ``tuning.apply`` first (it
+installs the patches of ``patches.PATCHES``, or none: see ``tuning``)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ from typing import List, Optional
 
 
 def main(argv: Optional[List[str]] = None) -> None:
-    from assistant.rasa_server.tuning import Tuning, apply
+    from assistant.quiet_warnings import install
 
-    apply(Tuning.from_env())
+    install()  # before Rasa's dependencies are imported (assistant/quiet_warnings.py)
+    from assistant.rasa_server import tuning
+
+    tuning.apply_with_report(tuning.Tuning.from_env())
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *(sys.argv[1:] if argv is None else argv)]

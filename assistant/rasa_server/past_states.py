@@ -70,5 +70,4 @@ def remembering(rasas: PastStates) -> PastStates:
             return states
         return copy_states(known[1])
 
-    past_states.wrapped_by_tuning = rasas  # type: ignore[attr-defined]
     return past_states

@@ -31,6 +31,7 @@ import itertools
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any, Dict, Iterable, Optional, Text
 
 import sqlalchemy as sa
@@ -60,6 +61,16 @@ def create_event_indexes(connection: sa.engine.Connection) -> None:
         )
 
 
+def make_sqlite_folder(settings: Dict[str, Any]) -> None:
+    """Create the folder of a SQLite file named in endpoints.yml (``db: .state/tracker.db``),
+    so a stock ``rasa run`` in a fresh clone starts instead of failing to open the file."""
+    if settings.get("dialect", "sqlite") != "sqlite" or settings.get("host"):
+        return
+    database = str(settings.get("db") or "")
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
 class TrackerStoreUnavailable(RuntimeError):
     """The tracker store's database did not answer (the message names only the error type)."""
 
@@ -68,6 +79,7 @@ class StrictSQLTrackerStore(SQLTrackerStore):
     engine: Engine
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        make_sqlite_folder(kwargs)
         super().__init__(*args, **kwargs)
         url = self.engine.url
         self.engine.dispose()

@@ -9,10 +9,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, FrozenSet, List, Mapping, Optional, Tuple
 
+from assistant.dialogue_names import (
+    PARSE_LANGUAGE,
+    PARSE_TRIAGE,
+    RED_FLAG_ENTITY,
+    SIDE_EFFECT_ENTITY,
+    TRIAGE_LANGUAGE,
+    TRIAGE_MIXED,
+    TRIAGE_RED_FLAGS,
+    TRIAGE_SIDE_EFFECTS,
+    TRIAGE_TIERS,
+)
 from assistant.knowledge import EN, ES, EntityMention, KnowledgeBase
-from assistant.triage.tiers import RED_FLAG_ENTITY, Tier, first_tier, tier_of
+from assistant.triage.tiers import Tier, first_tier, tier_of
 
-SIDE_EFFECT_ENTITY = "side_effect"
 OVERDOSE = "overdose"
 # Tiers whose answer is marked ``emergency`` for the channels (shown first) and the console.
 EMERGENCY_TIERS = frozenset({Tier.EMERGENCY, Tier.SELF_HARM})
@@ -48,24 +58,24 @@ def _entity_values(parse_data: Mapping[str, Any], name: str) -> List[str]:
 
 def read_triage(parse_data: Mapping[str, Any]) -> TriageReading:
     """The tiers, red flags, side effects and language of a message's parse data."""
-    triage = parse_data.get("triage") or {}
-    tiers = {tier for tier in map(tier_of, triage.get("tiers") or []) if tier is not None}
+    triage = parse_data.get(PARSE_TRIAGE) or {}
+    tiers = {tier for tier in map(tier_of, triage.get(TRIAGE_TIERS) or []) if tier is not None}
     intent = tier_of((parse_data.get("intent") or {}).get("name"))
     if intent is not None:
         tiers.add(intent)
-    red_flags = list(triage.get("red_flags") or [])
+    red_flags = list(triage.get(TRIAGE_RED_FLAGS) or [])
     red_flags += [v for v in _entity_values(parse_data, RED_FLAG_ENTITY) if v not in red_flags]
-    side_effects = list(triage.get("side_effects") or [])
+    side_effects = list(triage.get(TRIAGE_SIDE_EFFECTS) or [])
     side_effects += [
         v for v in _entity_values(parse_data, SIDE_EFFECT_ENTITY) if v not in side_effects
     ]
-    language = parse_data.get("language") or triage.get("language")
+    language = parse_data.get(PARSE_LANGUAGE) or triage.get(TRIAGE_LANGUAGE)
     return TriageReading(
         tiers=frozenset(tiers),
         red_flags=tuple(red_flags),
         side_effects=tuple(side_effects),
         language=ES if language == ES else EN,
-        mixed=bool(triage.get("mixed")),
+        mixed=bool(triage.get(TRIAGE_MIXED)),
     )
 
 

@@ -16,12 +16,26 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Sequence, Tuple
 
+from assistant.dialogue_names import (
+    AFFIRM,
+    CANCEL,
+    DENY,
+    GOODBYE,
+    MEDICAL_ADVICE,
+    NLU_FALLBACK,
+    SIDE_EFFECT_ENTITY,
+    THANK,
+    TRIAGE_LANGUAGE,
+    TRIAGE_MIXED,
+    TRIAGE_RED_FLAGS,
+    TRIAGE_SIDE_EFFECTS,
+    TRIAGE_TIERS,
+)
 from assistant.nlu.terms import TermMatch
 from assistant.triage.counts import OVERDOSE, numeric_red_flag
 from assistant.triage.language import ES, guess_language, is_mixed
 from assistant.triage.tiers import RED_FLAG_ENTITY, Tier, first_tier, tier_of, top_tiers
 
-SIDE_EFFECT_ENTITY = "side_effect"
 # An overdose already taken is 911 now and 988.
 OVERDOSE_TIERS = frozenset({Tier.EMERGENCY, Tier.SELF_HARM})
 
@@ -35,11 +49,11 @@ DEFAULT_CLASSIFIER_FLOORS: Mapping[Tier, float] = {
 DEFAULT_NEGATED_FLOOR = 1.01  # never: the matcher saw the phrase and its negation
 DEFAULT_DISAGREEING_FLOOR = 0.7
 # Personal medical advice (doses, stopping a drug) about an ordinary side effect stays advice.
-ADVICE_INTENT = "medical_advice"
+ADVICE_INTENT = MEDICAL_ADVICE
 DEFAULT_ADVICE_FLOOR = 0.5
 # Replies and commands the rules answer in a fixed way; a 911/988 intent ranked right behind
 # one of them with this confidence raises the tier.
-REPLY_INTENTS = frozenset({"affirm", "deny", "cancel", "goodbye", "thank"})
+REPLY_INTENTS = frozenset({AFFIRM, DENY, CANCEL, GOODBYE, THANK})
 DEFAULT_BEHIND_REPLY_FLOOR = 0.2
 
 # Someone has the side effect (rather than asks about it): "I have", "my wife's been", "since
@@ -88,16 +102,16 @@ class TriageResult:
 
     def as_dict(self) -> Dict[str, Any]:
         return {
-            "tiers": sorted(tier.value for tier in self.tiers),
-            "red_flags": list(self.red_flags),
-            "side_effects": list(self.side_effects),
-            "language": self.language,
+            TRIAGE_TIERS: sorted(tier.value for tier in self.tiers),
+            TRIAGE_RED_FLAGS: list(self.red_flags),
+            TRIAGE_SIDE_EFFECTS: list(self.side_effects),
+            TRIAGE_LANGUAGE: self.language,
             "signals": {
                 "matcher": sorted(tier.value for tier in self.matcher_tiers),
                 "classifier": self.classifier_tier.value if self.classifier_tier else None,
             },
             "negated": list(self.negated),
-            "mixed": self.mixed,
+            TRIAGE_MIXED: self.mixed,
         }
 
 
@@ -108,7 +122,7 @@ def reports_an_experience(text: str) -> bool:
 
 def _ranked(ranking: Sequence[Mapping[str, Any]]) -> List[Mapping[str, Any]]:
     """The classifier's ranking without the fallback pseudo-intent."""
-    return [item for item in ranking if item.get("name") != "nlu_fallback"]
+    return [item for item in ranking if item.get("name") != NLU_FALLBACK]
 
 
 def _confidence(item: Mapping[str, Any]) -> float:

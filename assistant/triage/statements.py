@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-COMMAND_INTENTS = frozenset({"deny", "cancel"})
+from assistant.dialogue_names import CANCEL, DENY
+
+COMMAND_INTENTS = frozenset({DENY, CANCEL})
 # Words a short reply is made of: "no thanks", "stop it please", "nope not now", "cancel that".
 _REPLY_WORDS = frozenset(
     """

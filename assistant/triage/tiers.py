@@ -10,12 +10,14 @@ from __future__ import annotations
 import enum
 from typing import FrozenSet, Iterable, Optional
 
+from assistant import dialogue_names as names
+
 
 class Tier(str, enum.Enum):
-    EMERGENCY = "emergency"
-    SELF_HARM = "self_harm"
-    URGENT_SYMPTOM = "urgent_symptom"
-    SYMPTOM_REPORT = "symptom_report"
+    EMERGENCY = names.EMERGENCY
+    SELF_HARM = names.SELF_HARM
+    URGENT_SYMPTOM = names.URGENT_SYMPTOM
+    SYMPTOM_REPORT = names.SYMPTOM_REPORT
 
     @property
     def rank(self) -> int:
@@ -35,7 +37,7 @@ SPANISH_FLOOR_INTENTS: FrozenSet[str] = frozenset(
     {Tier.EMERGENCY.value, Tier.SELF_HARM.value, Tier.URGENT_SYMPTOM.value}
 )
 # The entity a red-flag entry names, e.g. ``{red_flag: fever}``.
-RED_FLAG_ENTITY = "red_flag"
+RED_FLAG_ENTITY = names.RED_FLAG_ENTITY
 
 
 def tier_of(intent: Optional[str]) -> Optional[Tier]:

@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.runtime import channel_kind, latest_entities, latest_intent, send_entry
+from assistant.dialogue_names import META_HANDOFF
 from assistant.knowledge import SMS, WEB, EntityMention, KnowledgeStore
 from tests.conftest import user_event
 
@@ -175,7 +176,12 @@ def test_send_entry_passes_extra_metadata_and_can_drop_buttons(
     store: KnowledgeStore, dispatcher: CollectingDispatcher
 ) -> None:
     send_entry(
-        dispatcher, store.current(), "conversation.greet", WEB, with_buttons=False, handoff=True
+        dispatcher,
+        store.current(),
+        "conversation.greet",
+        WEB,
+        with_buttons=False,
+        flags={META_HANDOFF: True},
     )
     [message] = dispatcher.messages
     assert message["buttons"] == []

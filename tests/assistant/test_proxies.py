@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.channels.web import WebChatInput
+from assistant.channels.web.channel import WebChatInput
 from assistant.proxies import client_address, parse_trusted_proxies, request_scheme
 
 PROXIES = parse_trusted_proxies("127.0.0.1, 10.0.0.0/8 ,")

@@ -7,8 +7,6 @@ import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterator
@@ -19,8 +17,8 @@ from playwright.sync_api import Browser, Page
 
 from assistant.console import schema
 from assistant.console.database import Database
-from tests.support.console_harness import EventWriter
-from tests.support.sanic_server import free_port
+from assistant.ops.processes import NotReady, free_port, wait_for_http
+from bench.console_harness import EventWriter
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSOLE_REPORTS = ROOT / "reports" / "console"
@@ -139,18 +137,10 @@ def write_conversations(db_url: str, start: float) -> None:
 
 
 def _wait_for_health(url: str, process: subprocess.Popen, log_path: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the console exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the console did not answer /health within 60 s:\n{log_path.read_text()}")
+    try:
+        wait_for_http(f"{url}/health", 60, process, what="the console", log=log_path)
+    except NotReady as error:
+        pytest.fail(str(error))
 
 
 def _stop(process: subprocess.Popen) -> None:

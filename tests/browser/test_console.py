@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 __all__ = ["console_page", "console_server"]  # fixtures, imported for pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "assistant" / "web" / "static" / "vendor" / "axe.min.js"
+AXE = ROOT / "widget" / "vendor" / "axe.min.js"
 AXE_ROUTE = "/static/__test__/axe.min.js"
 TAG = "needs-follow-up"
 # No accepted exceptions: the idle logout warns first (WCAG 2.2.1), so there is no timed

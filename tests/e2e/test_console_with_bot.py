@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from assistant.console import schema
+from bench.console_harness import ManualClock, running_console
 from tests.e2e.conftest import texts
 from tests.support.assistant_servers import RunningAssistant
-from tests.support.console_harness import ManualClock, running_console
 
 pytestmark = pytest.mark.slow
 

@@ -11,9 +11,9 @@ from typing import Iterator, List, Optional, Tuple
 
 import pytest
 
+from assistant.channels.sms.identity import conversation_id
+from assistant.channels.sms.state import SmsState, sqlite_url
 from assistant.ops.sms_try import messages_of, signed_form
-from assistant.sms.identity import conversation_id
-from assistant.sms.state import SmsState, sqlite_url
 from tests.support.assistant_servers import RunningAssistant, start_assistant
 
 pytestmark = pytest.mark.slow

@@ -29,9 +29,9 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
+from assistant.channels.web.sessions import SessionSigner
+from assistant.ops.processes import free_port
 from assistant.ops.prod import ProdSettings, RunningProfile, start_profile
-from assistant.web.sessions import SessionSigner
-from tests.support.sanic_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 REST_TOKEN = secrets.token_hex(24)

@@ -32,12 +32,12 @@ from assistant.console.masking import Masker
 from assistant.console.retention import purge_older_than
 from assistant.ops import db_roles, services
 from assistant.ops.db_roles import Roles
+from assistant.ops.processes import free_port
 from assistant.ops.prod import REPLICA_SECRETS, RunningProfile
 from assistant.ops.services import Postgres
 from assistant.stores import replica_tables
 from assistant.stores.tracker_store import StrictSQLTrackerStore
-from tests.support.console_harness import EventWriter
-from tests.support.sanic_server import free_port
+from bench.console_harness import EventWriter
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,9 +16,10 @@ from typing import Iterator, List, Optional
 import aiohttp
 import pytest
 
+from assistant.channels.sms.identity import conversation_id
+from assistant.ops.processes import free_port
 from assistant.ops.prod import ProdSettings, RunningProfile, nginx_config
 from assistant.ops.services import Nginx
-from assistant.sms.identity import conversation_id
 from tests.prod.conftest import (
     REST_TOKEN,
     ROOT,
@@ -30,7 +31,6 @@ from tests.prod.conftest import (
     stored_events,
     user_texts,
 )
-from tests.support.sanic_server import free_port
 
 pytestmark = pytest.mark.slow
 

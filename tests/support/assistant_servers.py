@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from assistant.ops.processes import free_port
 from assistant.ops.run import RunSettings, start_servers, stop
-from tests.support.sanic_server import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 

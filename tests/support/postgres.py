@@ -15,8 +15,8 @@ from typing import Iterator
 import pytest
 import sqlalchemy as sa
 
+from assistant.ops.processes import free_port
 from assistant.ops.services import Postgres, ServiceError, postgres_bin_dir
-from tests.support.sanic_server import free_port
 
 
 @dataclass(frozen=True)

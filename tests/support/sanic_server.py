@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
 from sanic import Sanic
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from assistant.ops.processes import free_port
 
 
 @asynccontextmanager

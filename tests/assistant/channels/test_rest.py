@@ -14,8 +14,8 @@ from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
 from assistant.channels.rest import PatientRestInput
-from assistant.sms.identity import conversation_id
-from assistant.web.sessions import SessionSigner
+from assistant.channels.sms.identity import conversation_id
+from assistant.channels.web.sessions import SessionSigner
 from tests.support.sanic_server import serving
 
 _app_ids = itertools.count()
@@ -155,11 +155,19 @@ def test_the_channel_does_not_start_without_a_token(
 def test_from_credentials_reads_the_environment(
     knowledge_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("REST_TOKEN", raising=False)
+    monkeypatch.setenv("REST_TOKEN", "too-short")
     with pytest.raises(ValueError, match="REST_TOKEN"):
         PatientRestInput.from_credentials({"knowledge_dir": str(knowledge_copy)})
     monkeypatch.setenv("REST_TOKEN", TOKEN)
-    assert PatientRestInput.from_credentials({"knowledge_dir": str(knowledge_copy)})
+    assert isinstance(
+        PatientRestInput.from_credentials({"knowledge_dir": str(knowledge_copy)}),
+        PatientRestInput,
+    )
+    # Not set at all: off (tests/assistant/channels/test_settings.py), or a stop in production.
+    monkeypatch.delenv("REST_TOKEN")
+    monkeypatch.setenv("ASSISTANT_REQUIRE_CHANNEL_SECRETS", "1")
+    with pytest.raises(ValueError, match="REST_TOKEN"):
+        PatientRestInput.from_credentials({"knowledge_dir": str(knowledge_copy)})
 
 
 async def test_message_reaches_the_bot_and_answers(url: str, recorder: Recorder) -> None:

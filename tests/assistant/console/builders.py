@@ -21,7 +21,7 @@ from assistant.console import accounts, schema
 from assistant.console import app as console_app
 from assistant.console.database import Database
 from assistant.console.masking import Masker
-from tests.support.console_harness import ROOT, Console, ConsoleClient, EventWriter
+from bench.console_harness import ROOT, Console, ConsoleClient, EventWriter
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 SUPPORT_NUMBERS = ("1-800-233-2771", "+18002332771")

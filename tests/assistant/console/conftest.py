@@ -7,8 +7,8 @@ from typing import AsyncIterator
 
 import pytest
 
+from bench.console_harness import Console, EventWriter, ManualClock, running_console
 from tests.assistant.console.builders import quick_startup
-from tests.support.console_harness import Console, EventWriter, ManualClock, running_console
 
 # 2026-11-26 12:00 Pacific: the conversations in these tests happen around then.
 NOW = 1795723200.0

@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from assistant.console import schema
-from tests.support.console_harness import (
+from bench.console_harness import (
     PASSWORD,
     ROOT,
     Console,

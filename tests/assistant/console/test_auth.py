@@ -16,7 +16,7 @@ from assistant.console import cli, schema
 from assistant.console.accounts import AccountError, add_user, set_password
 from assistant.console.login_throttle import IP_FAILURE_FACTOR
 from assistant.proxies import parse_trusted_proxies
-from tests.support.console_harness import (
+from bench.console_harness import (
     PASSWORD,
     Console,
     ConsoleClient,

@@ -10,13 +10,13 @@ from typing import List
 import pytest
 
 from assistant.console import schema
+from bench.console_harness import Console, ConsoleClient, EventWriter
 from tests.assistant.console.builders import (
     PACIFIC,
     callback_requested,
     pacific,
     rows,
 )
-from tests.support.console_harness import Console, ConsoleClient, EventWriter
 
 ROW = re.compile(r"<tr>\s*<td class=\"nowrap\">.*?</tr>", re.S)
 

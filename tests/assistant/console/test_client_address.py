@@ -17,14 +17,14 @@ from assistant.proxies import (
     parse_trusted_proxies,
     request_scheme,
 )
-from tests.assistant.console.builders import client_at
-from tests.support.console_harness import (
+from bench.console_harness import (
     PASSWORD,
     Console,
     ConsoleClient,
     ManualClock,
     running_console,
 )
+from tests.assistant.console.builders import client_at
 
 PROXY = "10.0.0.5"
 TRUSTED = parse_trusted_proxies("127.0.0.1, 10.0.0.0/8, ::1")

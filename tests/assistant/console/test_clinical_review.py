@@ -19,8 +19,8 @@ from assistant.console.app import create_app
 from assistant.console.clinical_review import ReviewKnowledge, entry_files, pending_review
 from assistant.console.settings import ConsoleSettings
 from assistant.knowledge import load_knowledge
+from bench.console_harness import ROOT, Console, ConsoleClient, ManualClock, _lifespan
 from tests.assistant.console.builders import escaped
-from tests.support.console_harness import ROOT, Console, ConsoleClient, ManualClock, _lifespan
 
 SCRIPT = '<script>alert("answer")</script>'
 ES_HTML = "<img src=x onerror=alert(1)>"
@@ -109,7 +109,7 @@ def write_knowledge(
 
 @contextlib.asynccontextmanager
 async def console_over(knowledge_dir: Path, tmp_path: Path) -> AsyncIterator[Console]:
-    """The console started (as tests/support/console_harness.py does) over ``knowledge_dir``."""
+    """The console started (as bench/console_harness.py does) over ``knowledge_dir``."""
     Sanic.test_mode = True
     clock = ManualClock(1795723200.0)
     settings = ConsoleSettings(

@@ -10,8 +10,8 @@ import pytest
 
 from assistant.console.charts import _nice_max, bar_chart, column_chart
 from assistant.console.dashboard import dashboard
+from bench.console_harness import Console, ConsoleClient, EventWriter
 from tests.assistant.console.builders import PACIFIC, one_transaction, pacific
-from tests.support.console_harness import Console, ConsoleClient, EventWriter
 
 NOTICE = re.compile(r'<p class="notice" role="status">(.*?)</p>', re.S)
 

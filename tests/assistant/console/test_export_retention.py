@@ -16,12 +16,12 @@ from assistant.console.export import CSV_COLUMNS
 from assistant.console.retention import DAY_S, purge_older_than
 from assistant.console.review import add_note, add_tag, correct_intent
 from assistant.stores.replica_tables import web_client_messages
+from bench.console_harness import Console, ConsoleClient, EventWriter
 from tests.assistant.console.builders import (
     conversations,
     last_event_id,
     rows,
 )
-from tests.support.console_harness import Console, ConsoleClient, EventWriter
 
 CONSOLE_TABLES = (
     schema.conversations,

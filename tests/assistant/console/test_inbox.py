@@ -12,12 +12,12 @@ from urllib.parse import parse_qs, quote
 import pytest
 
 from assistant.console.inbox import InboxFilters
+from bench.console_harness import Console, ConsoleClient, EventWriter
 from tests.assistant.console.builders import (
     escaped,
     one_transaction,
     pacific,
 )
-from tests.support.console_harness import Console, ConsoleClient, EventWriter
 
 ROW = re.compile(r"<tr[^>]*>\s*<td class=\"nowrap\">.*?</tr>", re.S)
 LINK = re.compile(r'href="/conversations/(\d+)"')

@@ -12,6 +12,7 @@ import pytest
 from assistant.console import schema
 from assistant.console.database import Database
 from assistant.console.indexer import Indexer, normalise_question
+from bench.console_harness import EventWriter, ManualClock
 from tests.assistant.console.builders import (
     PACIFIC,
     chat,
@@ -26,7 +27,6 @@ from tests.assistant.console.builders import (
     unanswered_questions,
     user_data,
 )
-from tests.support.console_harness import EventWriter, ManualClock
 
 FLAGS = ("emergency", "handoff", "callback", "fallback")
 

@@ -25,8 +25,8 @@ from assistant.console.login_throttle import (
     prune_login_records,
     streak_length,
 )
+from bench.console_harness import PASSWORD, Console, ConsoleClient, ManualClock
 from tests.assistant.console.builders import client_at
-from tests.support.console_harness import PASSWORD, Console, ConsoleClient, ManualClock
 
 WRONG = "not the right password at all"
 OWNER_HOME = "198.51.100.10"

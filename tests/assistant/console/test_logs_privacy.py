@@ -14,8 +14,8 @@ from sqlalchemy.future import Connection
 from assistant.console import schema
 from assistant.console.app import background_round
 from assistant.console.indexer import IndexingFailed
+from bench.console_harness import Console, EventWriter
 from tests.assistant.console.builders import callback_requested, rows
-from tests.support.console_harness import Console, EventWriter
 
 pytestmark = pytest.mark.quick_startup
 

@@ -13,13 +13,13 @@ import yaml
 
 from assistant.console import schema
 from assistant.console.review import MAX_NOTE_CHARS, clean_tag, corrections_nlu_yaml
+from bench.console_harness import Console, ConsoleClient, EventWriter
 from tests.assistant.console.builders import (
     PACIFIC,
     conversation,
     rows,
     support_masker,
 )
-from tests.support.console_harness import Console, ConsoleClient, EventWriter
 
 pytestmark = pytest.mark.quick_startup
 

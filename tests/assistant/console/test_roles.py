@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from assistant.console import schema
-from tests.support.console_harness import PASSWORD, Console, ConsoleClient, EventWriter
+from bench.console_harness import PASSWORD, Console, ConsoleClient, EventWriter
 
 DAY_S = 86400
 PHONE = "+13105550123"

@@ -26,7 +26,7 @@ from assistant.console.inbox import InboxFilters, inbox_page
 from assistant.console.indexer import Indexer
 from assistant.console.masking import Masker
 from assistant.console.sample_corpus import write_sample_corpus
-from tests.support.console_harness import ConsoleClient, ManualClock, running_console
+from bench.console_harness import ConsoleClient, ManualClock, running_console
 
 pytestmark = pytest.mark.slow
 

@@ -14,15 +14,15 @@ import sqlalchemy as sa
 from assistant.console import schema
 from assistant.console.database import Database
 from assistant.console.indexer import SEARCH_STATE, SEARCH_TEXT_VERSION, Indexer
-from tests.assistant.console.builders import PACIFIC, conversations, support_masker
-from tests.assistant.console.test_inbox import listed
-from tests.support.console_harness import (
+from bench.console_harness import (
     Console,
     ConsoleClient,
     EventWriter,
     ManualClock,
     running_console,
 )
+from tests.assistant.console.builders import PACIFIC, conversations, support_masker
+from tests.assistant.console.test_inbox import listed
 
 pytestmark = pytest.mark.quick_startup
 

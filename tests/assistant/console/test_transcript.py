@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import pytest
 
 from assistant.console import schema
+from bench.console_harness import Console, ConsoleClient, EventWriter
 from tests.assistant.console.builders import (
     last_event_id,
     raw_event,
     rows,
 )
-from tests.support.console_harness import Console, ConsoleClient, EventWriter
 
 ARTICLE = re.compile(r'<article class="msg [^"]*" id="m(\d+)">.*?</article>', re.S)
 

@@ -13,12 +13,12 @@ import pytest
 
 from assistant.console import schema
 from assistant.console.indexer import normalise_question
+from bench.console_harness import Console, ConsoleClient, EventWriter
 from tests.assistant.console.builders import (
     escaped,
     rows,
     support_masker,
 )
-from tests.support.console_harness import Console, ConsoleClient, EventWriter
 
 PAYLOADS = [
     "<script>alert(1)</script>",

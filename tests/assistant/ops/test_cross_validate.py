@@ -26,6 +26,21 @@ def test_folds_partition_every_example_and_spread_each_intent() -> None:
     assert stratified_folds(labels, 5, 1) == folds  # seeded
 
 
+def test_folds_are_stratified_shuffled_and_seeded() -> None:
+    labels = ["a"] * 20 + ["b"] * 10 + ["c"] * 5 + ["d"] * 7  # d: 7 over 5 folds
+    folds = stratified_folds(labels, k=5, seed=3)
+    assert len(folds) == 5
+    assert sorted(i for fold in folds for i in fold) == list(range(len(labels)))
+    for label, total in Counter(labels).items():
+        per_fold = [Counter(labels[i] for i in fold)[label] for fold in folds]
+        assert sum(per_fold) == total
+        assert max(per_fold) - min(per_fold) <= 1, (label, per_fold)  # as even as it can be
+    assert [sum(1 for i in fold if labels[i] == "a") for fold in folds] == [4] * 5
+    # Shuffled: the held-out "a" examples are not simply the first ones, and the seed matters.
+    assert sorted(i for fold in folds[:1] for i in fold if labels[i] == "a") != [0, 1, 2, 3]
+    assert stratified_folds(labels, 5, 4) != folds
+
+
 def test_decide_falls_back_when_unsure_or_ambiguous() -> None:
     classes = ["greet", "thank"]
     assert decide(np.array([0.9, 0.1]), classes, 0.3, 0.05) == "greet"

@@ -16,8 +16,8 @@ from typing import Any, Dict, List, Tuple
 import pytest
 
 from assistant.ops import services
+from assistant.ops.processes import free_port
 from assistant.ops.services import Nginx, Postgres, Redis, create_private, write_private
-from tests.support.sanic_server import free_port
 
 ADMIN = "admin-secret-0123456789"
 RASA = "rasa-secret-0123456789"

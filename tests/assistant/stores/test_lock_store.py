@@ -12,8 +12,8 @@ from typing import Iterator, List
 import pytest
 from rasa.utils.endpoints import EndpointConfig
 
+from assistant.ops.processes import free_port
 from assistant.stores.lock_store import AtomicRedisLockStore
-from tests.support.sanic_server import free_port
 
 ROOT = Path(__file__).resolve().parents[3]
 

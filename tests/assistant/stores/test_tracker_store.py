@@ -39,6 +39,14 @@ def _store(tmp_path: Path) -> StrictSQLTrackerStore:
     return StrictSQLTrackerStore(dialect="sqlite", db=str(tmp_path / "tracker.db"))
 
 
+def test_a_sqlite_file_in_a_missing_folder_is_created(tmp_path: Path) -> None:
+    database = tmp_path / "fresh-clone" / ".state" / "tracker.db"
+    store = StrictSQLTrackerStore(dialect="sqlite", db=str(database))
+    with store.engine.begin() as connection:
+        connection.exec_driver_sql("SELECT 1")
+    assert database.parent.is_dir()
+
+
 def _broken(store: StrictSQLTrackerStore) -> None:
     def fail(*_args: object, **_kwargs: object) -> None:
         raise OperationalError("INSERT INTO events", {"data": SECRET_TEXT}, Exception("down"))

@@ -1,0 +1,239 @@
+"""SMS channel at ``POST /webhooks/sms/webhook``, for Twilio's Messaging webhook.
+
+Unlike Rasa's built-in Twilio channel it:
+- verifies ``X-Twilio-Signature`` with the auth token over the raw form, empty fields included
+  (403 and nothing stored otherwise); only ``application/x-www-form-urlencoded`` is read (415);
+- handles each MessageSid once: a replayed webhook gets 409 and never reaches the bot, one
+  without a MessageSid gets 400;
+- answers synchronously with TwiML (no outbound credentials, no blocking API calls), always
+  within ``reply_timeout_s``: a slow bot gets an apology with the support number instead;
+- handles STOP/START/HELP itself; an opted-out number gets no replies, across restarts;
+- turns buttons into a numbered menu ("Reply 1 for ...") and maps "1" back to the choice
+  (decimal digits of any script; "²" or "①" are text);
+- keeps opt-outs, menus and handled MessageSids in the tracker database, so replicas agree;
+  the database calls run in worker threads, off the event loop;
+- sends each answer's SMS form, plain GSM-7 (unless the patient wrote in another script),
+  split at sentence boundaries;
+- names the conversation by an HMAC of the phone number, so raw numbers never reach the
+  tracker or the logs; a typed "/intent{...}" is plain text.
+
+Configuration comes from the environment (secrets never live in credentials.yml):
+``TWILIO_AUTH_TOKEN`` (required), ``SMS_ID_SECRET`` (required, 16+ bytes),
+``SMS_PUBLIC_URL`` (the URL the provider calls, when behind a proxy: it is what is signed),
+``SMS_STATE_DB_URL`` (the state database, e.g. the tracker's PostgreSQL URL; its tables must
+exist), else ``SMS_STATE_DB`` (a development SQLite file, default ``.state/sms.db``), and
+``SMS_REPLY_TIMEOUT_S`` (default 2.5).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Text
+
+from rasa.core.channels.channel import InputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from assistant.channels.output import AnnotatedOutputChannel, collect_replies
+from assistant.channels.settings import (
+    channel_or_off,
+    check_credentials,
+    knowledge_store,
+    require_set,
+    required_secret,
+)
+from assistant.channels.sms.form import (
+    FormError,
+    IncomingSms,
+    WebhookForm,
+    parse_form,
+    read_message,
+)
+from assistant.channels.sms.identity import conversation_id
+from assistant.channels.sms.keywords import Keyword, keyword_of
+from assistant.channels.sms.menu import chosen_payload
+from assistant.channels.sms.reply import shape_reply
+from assistant.channels.sms.segments import is_gsm7
+from assistant.channels.sms.state import SmsState, database_url
+from assistant.dialogue_names import (
+    ENTRY_CONVERSATION_FALLBACK,
+    ENTRY_SMS_HELP,
+    ENTRY_SMS_SLOW_REPLY,
+    ENTRY_SMS_START_CONFIRMED,
+    ENTRY_SMS_STOP_CONFIRMED,
+    META_CHANNEL,
+    SMS_CHANNEL,
+)
+from assistant.knowledge import SMS, KnowledgeStore
+from assistant.text_guard import RejectedMessage, clean_user_text
+
+logger = logging.getLogger(__name__)
+
+SIGNATURE_HEADER = "X-Twilio-Signature"
+DEFAULT_REPLY_TIMEOUT_S = 2.5  # the provider itself gives up at 15 s
+KNOWN_CREDENTIALS = {"knowledge_dir"}
+KEYWORD_ENTRIES = {
+    Keyword.STOP: ENTRY_SMS_STOP_CONFIRMED,
+    Keyword.START: ENTRY_SMS_START_CONFIRMED,
+    Keyword.HELP: ENTRY_SMS_HELP,
+}
+
+
+class SmsInput(InputChannel):
+    """Twilio-compatible SMS webhook with signature check and opt-out keywords."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return SMS_CHANNEL
+
+    def __init__(
+        self,
+        auth_token: str,
+        id_secret: bytes,
+        state: SmsState,
+        store: KnowledgeStore,
+        public_url: Optional[str] = None,
+        reply_timeout_s: float = DEFAULT_REPLY_TIMEOUT_S,
+    ) -> None:
+        self.validator = RequestValidator(auth_token)
+        self.id_secret = id_secret
+        self.state = state
+        self.store = store
+        self.public_url = public_url
+        self.reply_timeout_s = reply_timeout_s
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
+        # Without its secrets: off with a warning, or a stop in production (settings.py).
+        return channel_or_off(
+            cls.name(), lambda: cls.from_settings(credentials or {}, os.environ), os.environ
+        )
+
+    @classmethod
+    def from_settings(cls, credentials: Mapping[str, Any], env: Mapping[str, str]) -> SmsInput:
+        check_credentials(cls.name(), credentials, KNOWN_CREDENTIALS)
+        require_set(env, ("TWILIO_AUTH_TOKEN", "SMS_ID_SECRET"), cls.name())
+        token = env["TWILIO_AUTH_TOKEN"]
+        secret = required_secret(env, "SMS_ID_SECRET", cls.name())
+        store = knowledge_store(credentials)
+        return cls(
+            auth_token=token,
+            id_secret=secret,
+            state=SmsState(database_url(env)),
+            store=store,
+            public_url=env.get("SMS_PUBLIC_URL") or None,
+            reply_timeout_s=float(env.get("SMS_REPLY_TIMEOUT_S", DEFAULT_REPLY_TIMEOUT_S)),
+        )
+
+    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+        # Only the channel name: the sender's number must not reach the tracker.
+        return {META_CHANNEL: self.name()}
+
+    def _signed_url(self, request: Request) -> str:
+        return self.public_url or request.url
+
+    def _is_signed(self, request: Request, form: WebhookForm) -> bool:
+        signature = request.headers.get(SIGNATURE_HEADER, "")
+        return bool(signature) and self.validator.validate(
+            self._signed_url(request), form, signature
+        )
+
+    def _twiml(self, parts: list[str]) -> HTTPResponse:
+        reply = MessagingResponse()
+        for part in parts:
+            reply.message(part)
+        return response.text(str(reply), content_type="text/xml")
+
+    def _keyword_reply(self, entry_id: str) -> HTTPResponse:
+        return self._twiml([self.store.current().render(entry_id, SMS).text])
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = Blueprint(f"sms_webhook_{id(self)}", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                form = parse_form(request.body, request.headers.get("content-type"))
+            except FormError as error:
+                return response.json({"error": str(error)}, status=error.status)
+            if not self._is_signed(request, form):
+                logger.warning("SMS webhook: missing or invalid signature; rejected")
+                return response.json({"error": "invalid signature"}, status=403)
+            try:
+                incoming = read_message(form)
+            except FormError as error:
+                return response.json({"error": str(error)}, status=error.status)
+            sender = conversation_id(incoming.number, self.id_secret)
+            first, opted_out = await asyncio.to_thread(self._admit, incoming, sender)
+            if not first:
+                # The sid is the provider's id, neither the number nor the text.
+                logger.warning(
+                    "SMS webhook: MessageSid %s was already handled; replay refused",
+                    incoming.message_sid,
+                )
+                return response.json({"error": "MessageSid already handled"}, status=409)
+            return await self._answer(on_new_message, request, sender, incoming.body, opted_out)
+
+        return webhook
+
+    def _admit(self, incoming: IncomingSms, sender: str) -> tuple[bool, bool]:
+        """Record the MessageSid (False for a replay) and read the sender's opt-out."""
+        if not self.state.record_message(incoming.message_sid):
+            return False, False
+        return True, self.state.is_opted_out(sender)
+
+    async def _answer(
+        self,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        request: Request,
+        sender: str,
+        body: str,
+        opted_out: bool,
+    ) -> HTTPResponse:
+        keyword = keyword_of(body)
+        if keyword is Keyword.STOP:
+            await asyncio.to_thread(self.state.set_opted_out, sender, True)
+            return self._keyword_reply(KEYWORD_ENTRIES[Keyword.STOP])
+        if keyword is Keyword.START and (opted_out or body.strip().upper() != "YES"):
+            await asyncio.to_thread(self.state.set_opted_out, sender, False)
+            return self._keyword_reply(KEYWORD_ENTRIES[Keyword.START])
+        if opted_out:
+            return self._twiml([])
+        if keyword is Keyword.HELP:
+            return self._keyword_reply(KEYWORD_ENTRIES[Keyword.HELP])
+        return await self._converse(on_new_message, request, sender, body)
+
+    async def _converse(
+        self,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        request: Request,
+        sender: str,
+        body: str,
+    ) -> HTTPResponse:
+        knowledge = self.store.current()
+        menu = await asyncio.to_thread(self.state.menu, sender)
+        text = chosen_payload(body, menu)  # the payload of the button the number stands for
+        if text is None:
+            try:
+                text = clean_user_text(body, trusted_payloads=())
+            except RejectedMessage:
+                return self._keyword_reply(ENTRY_CONVERSATION_FALLBACK)
+        collector = AnnotatedOutputChannel()
+        message = UserMessage(
+            text, collector, sender, input_channel=self.name(), metadata=self.get_metadata(request)
+        )
+        messages = await collect_replies(on_new_message, message, self.reply_timeout_s)
+        if messages is None:
+            return self._keyword_reply(ENTRY_SMS_SLOW_REPLY)
+        reply = shape_reply(messages, knowledge, allow_unicode=not is_gsm7(body))
+        await asyncio.to_thread(self.state.set_menu, sender, reply.menu)
+        return self._twiml(reply.parts)

@@ -1,0 +1,40 @@
+"""The dashboard: the last 30 days by default, or a chosen date range (at most a year)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, timedelta
+
+from sanic import Blueprint, HTTPResponse, Request
+
+from assistant.console.charts import bar_chart, column_chart
+from assistant.console.dashboard import dashboard
+from assistant.console.inbox import InboxFilters
+from assistant.console.routes.render import render
+
+bp = Blueprint("dashboard")
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
+
+
+@bp.get("/dashboard")
+async def show(request: Request) -> HTTPResponse:
+    app = request.app
+    filters = InboxFilters.parse(request.args)
+    today = datetime.fromtimestamp(app.ctx.clock(), app.ctx.tz).date()
+    last: date = filters.date_to or today
+    first: date = filters.date_from or last - timedelta(days=DEFAULT_DAYS - 1)
+    if first > last:
+        first, last = last, first
+    first = max(first, last - timedelta(days=MAX_DAYS - 1))
+    figures = await app.ctx.db.run(dashboard, first, last, app.ctx.tz)
+    signoff = await asyncio.to_thread(app.ctx.knowledge.state)
+    return render(
+        request,
+        "dashboard.html",
+        d=figures,
+        per_day=column_chart(figures.per_day),
+        intents_chart=bar_chart(figures.top_intents),
+        problems=filters.problems,
+        signoff=signoff,
+    )

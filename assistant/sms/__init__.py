@@ -1,1 +1,0 @@
-"""SMS channel building blocks: segments, keywords, identity, state and reply shaping."""
