@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from assistant.ops.processes import WaitTimedOut, free_port, wait_until
-from assistant.ops.run import RunSettings, start_servers, stop
+from assistant.ops.run import RunSettings, start_servers, stop, write_local_endpoints
 from assistant.ops.train import rasa_command
 from bench.common import HOST, OURS_TRACKER_STORE, ROOT, WORK, log
 
@@ -126,17 +126,7 @@ def write_endpoints(
     """Endpoints for one deployment: the action server, an SQLite tracker store of
     ``tracker_store``'s type (Rasa's ``SQL`` for stock, ours as in endpoints.yml for ours)
     and, with ``redis_port``, a Redis lock store."""
-    endpoints = workdir / "endpoints.yml"
-    text = (
-        f'action_endpoint:\n  url: "http://{HOST}:{action_port}/webhook"\n'
-        "  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n"
-        f"tracker_store:\n  type: {tracker_store}\n  dialect: sqlite\n"
-        f"  db: {workdir / 'tracker.db'}\n"
-    )
-    if redis_port:
-        text += f"lock_store:\n  type: redis\n  url: {HOST}\n  port: {redis_port}\n  db: 1\n"
-    endpoints.write_text(text)
-    return endpoints
+    return write_local_endpoints(workdir, action_port, tracker_store, redis_port, HOST)
 
 
 def deploy(

@@ -37,7 +37,12 @@ if str(ROOT) not in sys.path:  # run as a file: make the project importable
 from playwright.sync_api import Browser, ViewportSize, sync_playwright  # noqa: E402
 
 from assistant.ops.processes import free_port, wait_for_http  # noqa: E402
-from assistant.ops.run import RunSettings, start_servers, stop  # noqa: E402
+from assistant.ops.run import (  # noqa: E402
+    RunSettings,
+    start_servers,
+    stop,
+    write_local_endpoints,
+)
 from assistant.ops.train import ensure_model  # noqa: E402
 
 QUESTIONS = ("what is immunotherapy?", "what are the infusion center hours")
@@ -60,13 +65,7 @@ def start_assistant(workdir: Path, model: Path) -> tuple[List[subprocess.Popen],
     """Action server, Rasa server and console on free ports, over ``workdir/tracker.db``.
     Returns the processes and the Rasa and console ports."""
     action_port, rasa_port, console_port = free_port(), free_port(), free_port()
-    endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        "  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n"
-        "tracker_store:\n  type: assistant.stores.tracker_store.StrictSQLTrackerStore\n"
-        f"  dialect: sqlite\n  db: {workdir / 'tracker.db'}\n"
-    )
+    endpoints = write_local_endpoints(workdir, action_port)
     settings = RunSettings(
         host="127.0.0.1",
         rasa_port=rasa_port,

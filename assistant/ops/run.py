@@ -49,6 +49,32 @@ WEB_CHANNEL = "assistant.channels.web.channel.WebChatInput"
 REST_CHANNEL = "assistant.channels.rest.PatientRestInput"
 
 
+STRICT_TRACKER_STORE = "assistant.stores.tracker_store.StrictSQLTrackerStore"
+
+
+def write_local_endpoints(
+    workdir: Path,
+    action_port: int,
+    tracker_store: str = STRICT_TRACKER_STORE,
+    redis_port: Optional[int] = None,
+    host: str = "127.0.0.1",
+) -> Path:
+    """``workdir/endpoints.yml`` for servers on free ports (tests, the bench, screenshots):
+    the action server on ``action_port`` with its token, a SQLite tracker store of type
+    ``tracker_store`` in ``workdir/tracker.db`` and, with ``redis_port``, a Redis lock store."""
+    endpoints = workdir / "endpoints.yml"
+    text = (
+        f'action_endpoint:\n  url: "http://{host}:{action_port}/webhook"\n'
+        "  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n"
+        f"tracker_store:\n  type: {tracker_store}\n  dialect: sqlite\n"
+        f"  db: {workdir / 'tracker.db'}\n"
+    )
+    if redis_port:
+        text += f"lock_store:\n  type: redis\n  url: {host}\n  port: {redis_port}\n  db: 1\n"
+    endpoints.write_text(text)
+    return endpoints
+
+
 def prepare_channels(
     state_dir: Path, credentials: Path, env: Mapping[str, str]
 ) -> tuple[Path, Dict[str, str], List[str]]:

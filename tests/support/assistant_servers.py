@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from assistant.ops.processes import free_port
-from assistant.ops.run import RunSettings, start_servers, stop
+from assistant.ops.run import RunSettings, start_servers, stop, write_local_endpoints
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,13 +66,7 @@ def start_assistant(
     workdir.mkdir(parents=True, exist_ok=True)
     action_port, rasa_port = ports or (free_port(), free_port())
     tracker_db = workdir / "tracker.db"
-    endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        "  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n"
-        "tracker_store:\n  type: assistant.stores.tracker_store.StrictSQLTrackerStore\n"
-        f"  dialect: sqlite\n  db: {tracker_db}\n"
-    )
+    endpoints = write_local_endpoints(workdir, action_port)
     settings = RunSettings(
         host="127.0.0.1",
         rasa_port=rasa_port,
