@@ -54,12 +54,20 @@ class _QuietContext(logging.Filter):
         return not message.startswith(("Context impl", "Will assume"))
 
 
-logging.getLogger("alembic.runtime.migration").addFilter(_QuietContext())
-logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # "setup plugin ..."
+_QUIET = _QuietContext()
+
+
+def _quiet_alembic() -> None:
+    """Keep alembic's routine INFO lines out of the log (idempotent; not done at import)."""
+    migration_log = logging.getLogger("alembic.runtime.migration")
+    if _QUIET not in migration_log.filters:
+        migration_log.addFilter(_QUIET)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # "setup plugin ..."
 
 
 def config(connection: Optional[Connection] = None) -> Config:
     """Alembic's configuration, made in code; ``env.py`` runs on ``connection``."""
+    _quiet_alembic()
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE))
     cfg.set_main_option("path_separator", "os")  # alembic warns without it
