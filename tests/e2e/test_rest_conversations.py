@@ -256,7 +256,8 @@ def test_dead_action_server_still_gets_an_apology_fast(trained_model, tmp_path) 
 
     from tests.support.assistant_servers import start_assistant
 
-    running = start_assistant(tmp_path, trained_model)
+    # the patient deadline as deployed (the test servers raise it for the other tests)
+    running = start_assistant(tmp_path, trained_model, env={"REST_REPLY_TIMEOUT_S": "2.5"})
     try:
         action_server = running.processes[0]
         action_server.terminate()

@@ -82,6 +82,11 @@ def start_assistant(
     # suite as one patient (tests of the limits set their own values).
     extra.setdefault("WEB_RATE_ADDRESS_SESSIONS_PER_10_MIN", "0")
     extra.setdefault("WEB_RATE_ADDRESS_MESSAGES_PER_MIN", "0")
+    # These servers are checked for what they answer. On a busy 2-core machine a reply after a
+    # knowledge reload can pass the patient deadline (2.5 s) and the apology would go out
+    # instead; the deadline itself is tested in the channels' unit tests and tests/prod.
+    for deadline in ("REST_REPLY_TIMEOUT_S", "WEB_REPLY_TIMEOUT_S", "SMS_REPLY_TIMEOUT_S"):
+        extra.setdefault(deadline, "30")
     if knowledge_dir:
         extra["KNOWLEDGE_DIR"] = str(knowledge_dir)
     processes = start_servers(ROOT, model, settings, extra_env=extra)
