@@ -135,9 +135,13 @@ async def _lifespan(app: Sanic) -> tuple[asyncio.Task, asyncio.Queue, asyncio.Qu
 
 @contextlib.asynccontextmanager
 async def running_console(
-    db_url: str, clock: ManualClock, **settings: Any
+    db_url: str,
+    clock: ManualClock,
+    knowledge_dir: Path = ROOT / "data" / "knowledge",
+    **settings: Any,
 ) -> AsyncIterator[Console]:
-    """The console app started (listeners run) over ``db_url``; stopped afterwards."""
+    """The console app started (listeners run) over ``db_url`` and ``knowledge_dir``; stopped
+    afterwards."""
     Sanic.test_mode = True
     config = ConsoleSettings(db_url=db_url, index_interval_s=3600, **settings)
     app = create_app(
@@ -145,7 +149,7 @@ async def running_console(
         name=f"console_{uuid.uuid4().hex[:8]}",
         clock=clock,
         domain_path=ROOT / "domain.yml",
-        knowledge_dir=ROOT / "data" / "knowledge",
+        knowledge_dir=knowledge_dir,
         index_in_background=False,
     )
     task, inbox, outbox = await _lifespan(app)

@@ -3,23 +3,20 @@ small knowledge folder whose review states each test sets; the dashboard's line;
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from pathlib import Path
-from typing import AsyncIterator, Dict
+from typing import AsyncContextManager, AsyncIterator, Dict
 
 import pytest
 import yaml
 from argon2 import PasswordHasher
-from sanic import Sanic
 
 from assistant.console import accounts
 from assistant.console.app import create_app
 from assistant.console.clinical_review import ReviewKnowledge, entry_files, pending_review
 from assistant.console.settings import ConsoleSettings
 from assistant.knowledge import load_knowledge
-from bench.console_harness import ROOT, Console, ConsoleClient, ManualClock, _lifespan
+from bench.console_harness import Console, ConsoleClient, ManualClock, running_console
 from tests.assistant.console.builders import escaped
 
 SCRIPT = '<script>alert("answer")</script>'
@@ -107,35 +104,10 @@ def write_knowledge(
     return directory
 
 
-@contextlib.asynccontextmanager
-async def console_over(knowledge_dir: Path, tmp_path: Path) -> AsyncIterator[Console]:
-    """The console started (as bench/console_harness.py does) over ``knowledge_dir``."""
-    Sanic.test_mode = True
-    clock = ManualClock(1795723200.0)
-    settings = ConsoleSettings(
-        db_url=f"sqlite:///{tmp_path / 'tracker.db'}",
-        index_interval_s=3600,
-        knowledge_dir=knowledge_dir,
-    )
-    app = create_app(
-        settings,
-        name=f"console_{uuid.uuid4().hex[:8]}",
-        clock=clock,
-        domain_path=ROOT / "domain.yml",
-        index_in_background=False,
-    )
-    task, inbox, outbox = await _lifespan(app)
-    console = Console(app, app.ctx.db, clock)
-    try:
-        yield console
-    finally:
-        for client in console.clients:
-            await client.close()
-        await inbox.put({"type": "lifespan.shutdown"})
-        await asyncio.wait_for(outbox.get(), 30)
-        task.cancel()
-        with contextlib.suppress(BaseException):
-            await task
+def console_over(knowledge_dir: Path, tmp_path: Path) -> AsyncContextManager[Console]:
+    """The console started by the bench's harness over ``knowledge_dir``."""
+    db_url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    return running_console(db_url, ManualClock(1795723200.0), knowledge_dir=knowledge_dir)
 
 
 @pytest.fixture(autouse=True)
