@@ -130,6 +130,8 @@ CALLBACK_CONSENT_SLOT: Final = "callback_consent"
 TOPIC_SLOT: Final = "topic"
 # the recorded callback request (keys below): what the staff console lists
 CALLBACK_REQUEST_SLOT: Final = "callback_request"
+# a patient's rating of an answer (keys below), set by the channels, not by the dialogue
+ANSWER_FEEDBACK_SLOT: Final = "answer_feedback"
 
 SLOTS: Final[Tuple[str, ...]] = (
     CALLBACK_NAME_SLOT,
@@ -138,6 +140,7 @@ SLOTS: Final[Tuple[str, ...]] = (
     CALLBACK_CONSENT_SLOT,
     TOPIC_SLOT,
     CALLBACK_REQUEST_SLOT,
+    ANSWER_FEEDBACK_SLOT,
 )
 # Rasa's own slots: the form's current question, and the channel's metadata at session start.
 REQUESTED_SLOT: Final = "requested_slot"
@@ -196,6 +199,8 @@ ENTRY_SMS_HELP: Final = "sms.help"
 ENTRY_SMS_MENU: Final = "sms.menu"
 ENTRY_SMS_MENU_CHOICE: Final = "sms.menu_choice"
 ENTRY_SMS_SLOW_REPLY: Final = "sms.slow_reply"
+ENTRY_SMS_FEEDBACK_PROMPT: Final = "sms.feedback_prompt"  # "Reply 9 if this did not help."
+ENTRY_SMS_FEEDBACK_THANKS: Final = "sms.feedback_thanks"
 
 ENTRY_IDS: Final[Tuple[str, ...]] = (
     ENTRY_CONVERSATION_DISCLAIMER,
@@ -233,6 +238,8 @@ ENTRY_IDS: Final[Tuple[str, ...]] = (
     ENTRY_SMS_MENU,
     ENTRY_SMS_MENU_CHOICE,
     ENTRY_SMS_SLOW_REPLY,
+    ENTRY_SMS_FEEDBACK_PROMPT,
+    ENTRY_SMS_FEEDBACK_THANKS,
 )
 
 # -- bot message metadata: what the actions attach to a message ---------------------------------
@@ -310,3 +317,17 @@ CALLBACK_REQUEST_KEYS: Final[FrozenSet[str]] = frozenset(
         REQUEST_CHANNEL,
     }
 )
+
+# -- the value of the ``answer_feedback`` slot (channels -> console) ---------------------------
+
+FEEDBACK_RATING: Final = "rating"  # one of FEEDBACK_RATINGS
+FEEDBACK_KB_ENTRY: Final = "kb_entry"  # the knowledge entry of the rated answer
+FEEDBACK_ANSWER_AT: Final = "answer_at"  # the rated bot event's timestamp
+FEEDBACK_COMMENT: Final = "comment"  # the patient's optional words ("" when none)
+FEEDBACK_CHANNEL: Final = "channel"
+FEEDBACK_KEYS: Final[FrozenSet[str]] = frozenset(
+    {FEEDBACK_RATING, FEEDBACK_KB_ENTRY, FEEDBACK_ANSWER_AT, FEEDBACK_COMMENT, FEEDBACK_CHANNEL}
+)
+HELPFUL: Final = "helpful"
+NOT_HELPFUL: Final = "not_helpful"
+FEEDBACK_RATINGS: Final[Tuple[str, ...]] = (HELPFUL, NOT_HELPFUL)

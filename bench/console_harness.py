@@ -27,9 +27,12 @@ from sanic import Sanic
 
 from assistant.console import schema
 from assistant.console.accounts import add_user
+from assistant.console.alerts.settings import AlertSettings
 from assistant.console.app import create_app
 from assistant.console.database import Database
 from assistant.console.settings import ConsoleSettings
+from assistant.dialogue_names import ANSWER_FEEDBACK_SLOT
+from assistant.feedback import AnswerFeedback
 
 ROOT = Path(__file__).resolve().parents[1]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -138,10 +141,12 @@ async def running_console(
     db_url: str,
     clock: ManualClock,
     knowledge_dir: Path = ROOT / "data" / "knowledge",
+    alert_settings: Optional[AlertSettings] = None,
     **settings: Any,
 ) -> AsyncIterator[Console]:
     """The console app started (listeners run) over ``db_url`` and ``knowledge_dir``; stopped
-    afterwards."""
+    afterwards. Alerts are off unless ``alert_settings`` are given (never from the
+    environment)."""
     Sanic.test_mode = True
     config = ConsoleSettings(db_url=db_url, index_interval_s=3600, **settings)
     app = create_app(
@@ -151,6 +156,7 @@ async def running_console(
         domain_path=ROOT / "domain.yml",
         knowledge_dir=knowledge_dir,
         index_in_background=False,
+        alert_settings=alert_settings or AlertSettings(),
     )
     task, inbox, outbox = await _lifespan(app)
     console = Console(app, app.ctx.db, clock)
@@ -243,20 +249,46 @@ class EventWriter:
     def action(self, sender: str, name: str) -> None:
         self._add(sender, "action", {"name": name}, action=name)
 
-    def bot(self, sender: str, text: str, kb_entry: str, **flags: bool) -> None:
-        self._add(sender, "bot", {"text": text, "metadata": {"kb_entry": kb_entry, **flags}})
+    def bot(
+        self,
+        sender: str,
+        text: str,
+        kb_entry: str,
+        triage: Optional[str] = None,
+        **flags: bool,
+    ) -> None:
+        """A bot answer; ``triage`` is the tier it answers (``triage`` metadata)."""
+        metadata: Dict[str, Any] = {"kb_entry": kb_entry, **flags}
+        if triage:
+            metadata["triage"] = triage
+        self._add(sender, "bot", {"text": text, "metadata": metadata})
 
     def callback(
-        self, sender: str, name: str, phone: str, best_time: str, channel: str = "web"
+        self,
+        sender: str,
+        name: str,
+        phone: str,
+        best_time: str,
+        channel: str = "web",
+        requested_at: str = "2026-11-20T10:00:00-08:00",
     ) -> None:
         value = {
             "name": name,
             "phone": phone,
             "best_time": best_time,
             "consent": True,
-            "requested_at": "2026-11-20T10:00:00-08:00",
+            "requested_at": requested_at,
             "channel": channel,
         }
         self._add(
             sender, "slot", {"name": "callback_request", "value": value}, action="callback_request"
+        )
+
+    def feedback(self, sender: str, rating: AnswerFeedback) -> None:
+        """A patient's rating of an answer: the ``answer_feedback`` slot a channel sets."""
+        self._add(
+            sender,
+            "slot",
+            {"name": ANSWER_FEEDBACK_SLOT, "value": rating.as_slot_value()},
+            action=ANSWER_FEEDBACK_SLOT,
         )

@@ -26,7 +26,7 @@ APP_PACKAGES = ("assistant", "actions", "rasa_sdk_plugins")
 PROJECT = "cedars-immunotherapy-assistant"
 # Tools that have no place on a production machine.
 DEV_TOOL = re.compile(
-    r"^(pytest(-.+)?|mypy|ruff|types-.+|.+-stubs|playwright|httpx|coverage|black|isort|flake8"
+    r"^(pytest(-.+)?|mypy|ruff|types-.+|.+-stubs|playwright|httpx|aiosmtpd|coverage|black|isort|flake8"
     r"|pre-commit|hypothesis)$"
 )
 

@@ -8,6 +8,8 @@
  *   GET  BASE/history  -> {messages}                    (rendered on load, so reloads keep the chat)
  *   POST BASE/message  {text, client_id, title?} -> {messages}  (same client_id = safe retry)
  *   POST BASE/end      {} -> {ended}                    (clears the session cookie: "End chat")
+ *   POST BASE/feedback {kb_entry, timestamp, rating, comment?} -> {rating, kb_entry, timestamp}
+ *                                                       (rates an answer; the server keeps it)
  * Every POST carries Content-Type: application/json (the server refuses anything else).
  *
  * What it does:
@@ -21,6 +23,10 @@
  *   the message is kept and retried with backoff (1s, 2s, 4s, ... max 10s) with the SAME
  *   client_id, and a status line gives the phone number. Failed /session calls retry the same way.
  * - Quick replies are live only for the latest bot turn; an emergency reply shows a 911 banner.
+ * - An answer the server marks rateable gets "Helpful" / "Not helpful" buttons (aria-pressed);
+ *   after "Not helpful" an optional comment box (Send / Skip). The rating is sent to the server,
+ *   which keeps it in the conversation: nothing about it is stored in the browser, and the
+ *   history brings it back after a reload. A rating can be changed; the latest counts.
  * - "End chat" (for shared computers) asks the server to forget the session in this browser,
  *   then clears the shown conversation and the widget's sessionStorage; the next message starts
  *   a new conversation. Until the server has confirmed, nothing else is sent (and a reload
@@ -55,6 +61,14 @@
   var SLOW_DOWN = "Too many messages at once; yours will be sent in a moment. ";
   var END_CHAT = "End chat";
   var CHAT_ENDED = "Chat ended. The conversation is cleared from this screen.";
+  var RATE_PROMPT = "Was this helpful?";
+  var RATED = { helpful: "Helpful", not_helpful: "Not helpful" }; // rating -> button label
+  var RATE_THANKS = "Thanks for your feedback.";
+  var RATE_FAILED = "Sorry, your rating was not saved. Please try again.";
+  var COMMENT_LABEL = "What was missing? (optional)";
+  var COMMENT_SEND = "Send";
+  var COMMENT_SKIP = "Skip";
+  var COMMENT_MAX = 300;
 
   var config = {
     maxChars: 1000,
@@ -450,6 +464,9 @@
       el("div", { className: "cc-bubble" }, [srOnly(isUser ? "You said: " : "Assistant said: "), body]),
     ]);
     if (buttons.length) item.appendChild(quickReplies(buttons, options && options.live));
+    if (!isUser && message.rateable === true && message.kb_entry && typeof message.timestamp === "number") {
+      item.appendChild(ratingBar(message));
+    }
     item.appendChild(timeElement(message.timestamp));
     if (message.client_id) item.setAttribute("data-client-id", message.client_id);
     ui.log.appendChild(item);
@@ -474,6 +491,104 @@
       group.appendChild(button);
     });
     return group;
+  }
+
+  // ---------------------------------------------------------------- rating an answer
+  var THUMB = '<svg class="cc-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">' +
+    '<path d="M7 11v9H4v-9h3zm2 9h8.2a2 2 0 0 0 2-1.6l1.2-6A2 2 0 0 0 18.4 10H14l.7-3.6A1.6 1.6 0 0 0 ' +
+    '13.1 4.5L9 10v10z"/></svg>';
+
+  // "Helpful" / "Not helpful" under an answer. The answer is named by its knowledge entry and
+  // timestamp; the server answers with the timestamp it holds for the answer, used from then on.
+  function ratingBar(message) {
+    var answer = { kb_entry: message.kb_entry, timestamp: message.timestamp };
+    var bar = el("div", { className: "cc-rate", "data-testid": "cc-rate" });
+    var group = el("div", { className: "cc-rate-row", role: "group", "aria-label": RATE_PROMPT }, [
+      el("span", { className: "cc-rate-prompt", "aria-hidden": "true", text: RATE_PROMPT }),
+    ]);
+    var note = el("p", { className: "cc-rate-note", role: "status", "data-testid": "cc-rate-note" });
+    var buttons = {};
+    var form = null;
+    var busy = false;
+    Object.keys(RATED).forEach(function (rating) {
+      var button = el("button", {
+        type: "button", className: "cc-rate-button cc-rate-button--" + rating.replace("_", "-"),
+        "aria-label": RATED[rating], "aria-pressed": "false", title: RATED[rating],
+        "data-testid": "cc-rate-" + rating.replace("_", "-"),
+      });
+      button.innerHTML = THUMB; // static, trusted icon; the label is in aria-label
+      button.addEventListener("click", function () { rate(rating, undefined); });
+      buttons[rating] = button;
+      group.appendChild(button);
+    });
+    bar.appendChild(group);
+    bar.appendChild(note);
+    if (RATED[message.feedback]) show(message.feedback);
+
+    function show(rating) {
+      Object.keys(buttons).forEach(function (name) {
+        buttons[name].setAttribute("aria-pressed", name === rating ? "true" : "false");
+      });
+      bar.setAttribute("data-rating", rating || "");
+    }
+
+    function closeForm() {
+      if (form && form.parentNode) form.parentNode.removeChild(form);
+      form = null;
+    }
+
+    function rate(rating, comment) {
+      if (busy) return;
+      busy = true;
+      var body = { kb_entry: answer.kb_entry, timestamp: answer.timestamp, rating: rating };
+      if (comment) body.comment = comment;
+      var before = bar.getAttribute("data-rating");
+      show(rating);
+      note.textContent = "";
+      api("POST", "/feedback", body).then(function (data) {
+        busy = false;
+        if (typeof data.timestamp === "number") answer.timestamp = data.timestamp;
+        if (rating === "not_helpful" && comment === undefined && !form) openForm();
+        else { closeForm(); note.textContent = RATE_THANKS; }
+      }, function () {
+        busy = false;
+        show(before);
+        note.textContent = RATE_FAILED;
+      });
+    }
+
+    function openForm() {
+      var id = "cc-comment-" + uuid4();
+      var box = el("textarea", {
+        id: id, className: "cc-comment", "data-testid": "cc-feedback-comment", rows: "2",
+        maxlength: String(COMMENT_MAX), autocomplete: "off",
+      });
+      var send = el("button", { type: "submit", className: "cc-comment-send", "data-testid": "cc-feedback-send", text: COMMENT_SEND });
+      var skip = el("button", { type: "button", className: "cc-comment-skip", "data-testid": "cc-feedback-skip", text: COMMENT_SKIP });
+      form = el("form", { className: "cc-comment-form", novalidate: "" }, [
+        el("label", { for: id, className: "cc-comment-label", text: COMMENT_LABEL }),
+        box,
+        el("div", { className: "cc-comment-actions" }, [send, skip]),
+      ]);
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var text = box.value.trim().slice(0, COMMENT_MAX);
+        if (text) rate("not_helpful", text);
+        else { closeForm(); note.textContent = RATE_THANKS; }
+      });
+      skip.addEventListener("click", function () {
+        closeForm();
+        note.textContent = RATE_THANKS;
+        buttons.not_helpful.focus();
+      });
+      box.addEventListener("keydown", function (event) {
+        if (event.key === "Escape" || event.key === "Esc") { event.preventDefault(); event.stopPropagation(); skip.click(); }
+      });
+      bar.insertBefore(form, note);
+      box.focus();
+    }
+
+    return bar;
   }
 
   function disableQuickReplies() {

@@ -3,7 +3,9 @@
 Resources live on ``app.ctx`` and are set up in listeners (nothing happens at import time):
 the database, the Jinja environment, the masker, and a background task that keeps the
 conversation index up to date. The knowledge for the Clinical review page
-(``app.ctx.knowledge``) is made in the factory and read on first use.
+(``app.ctx.knowledge``) is made in the factory and read on first use. Alerts
+(``app.ctx.alerts``, docs/alerts.md): the ALERT_* settings are read in the factory, and a
+second background task delivers the outbox the indexer writes.
 
 Sanic's own reading of forwarded headers is switched off: ``web.guards`` reads them only
 from the peers in ``CONSOLE_TRUSTED_PROXIES``.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Callable, List, Optional
@@ -21,13 +24,17 @@ from zoneinfo import ZoneInfo
 
 from sanic import Sanic
 
+from assistant.console.alerts.service import Alerts
+from assistant.console.alerts.settings import AlertSettings
 from assistant.console.clinical_review import ReviewKnowledge
 from assistant.console.database import Database
 from assistant.console.indexer import Indexer, IndexingFailed
 from assistant.console.login_throttle import ThrottlePolicy, prune_login_records
 from assistant.console.masking import Masker
+from assistant.console.open_hours import OpenHours
 from assistant.console.routes import (
     admin,
+    alerts,
     auth,
     callbacks,
     clinical_review,
@@ -38,6 +45,7 @@ from assistant.console.routes import (
     exports,
     guards,
     inbox,
+    topics,
 )
 from assistant.console.routes.render import make_templates
 from assistant.console.settings import ConsoleSettings
@@ -61,6 +69,20 @@ def public_numbers(knowledge_dir: Optional[Path] = None) -> List[str]:
     return [line.digits, line.tel]
 
 
+def support_hours(knowledge_dir: Optional[Path] = None) -> Optional[OpenHours]:
+    """The support line's open hours (``contacts.yml``), which callback waits are counted in;
+    None, and callback ages count every hour, when the knowledge folder cannot be read."""
+    from assistant.knowledge import knowledge_dir_from_env
+    from assistant.knowledge.loader import load_contacts
+
+    try:
+        line = load_contacts(knowledge_dir or knowledge_dir_from_env()).support_line
+    except (OSError, ValueError) as error:
+        logger.warning("support hours not loaded (%s); callback ages count every hour", error)
+        return None
+    return OpenHours.of_line(line)
+
+
 def domain_intents(path: Path) -> List[str]:
     import yaml
 
@@ -79,6 +101,7 @@ def create_app(
     domain_path: Path = Path("domain.yml"),
     knowledge_dir: Optional[Path] = None,
     index_in_background: bool = True,
+    alert_settings: Optional[AlertSettings] = None,
 ) -> Sanic:
     app = Sanic(name)
     app.config.PROXIES_COUNT = 0
@@ -92,27 +115,47 @@ def create_app(
     # ``knowledge_dir`` (tests) overrides the setting ($KNOWLEDGE_DIR or data/knowledge).
     knowledge_dir = knowledge_dir if knowledge_dir is not None else settings.knowledge_dir
     app.ctx.knowledge = ReviewKnowledge(knowledge_dir)
+    # Where alerts go (the ALERT_* variables, read now: a bad one stops the console here).
+    app.ctx.alert_settings = (
+        alert_settings
+        if alert_settings is not None
+        else AlertSettings.from_env(os.environ, settings.host, settings.port)
+    )
 
     @app.before_server_start
     async def setup(app: Sanic, _loop: object) -> None:
         keep_rows_out_of_logs()
         app.ctx.db = await asyncio.to_thread(Database.connect, settings.db_url)
         app.ctx.masker = Masker.allowing(public_numbers(knowledge_dir))
+        app.ctx.open_hours = support_hours(knowledge_dir)
         app.ctx.templates = make_templates()
         app.ctx.intents = domain_intents(domain_path)
-        app.ctx.indexer = Indexer(app.ctx.tz, app.ctx.masker, clock=clock)
+        app.ctx.alerts = Alerts.make(
+            app.ctx.alert_settings, app.ctx.db, app.ctx.tz, knowledge_dir, clock
+        )
+        app.ctx.indexer = Indexer(
+            app.ctx.tz, app.ctx.masker, clock=clock, alerts=app.ctx.alerts.planner
+        )
         await asyncio.to_thread(app.ctx.indexer.catch_up, app.ctx.db.engine)
         app.ctx.index_task = (
             asyncio.create_task(_keep_indexing(app)) if index_in_background else None
         )
+        # Tests without background work drive ``app.ctx.alerts.worker.run_once()`` by hand.
+        worker = app.ctx.alerts.worker
+        app.ctx.alert_task = (
+            asyncio.create_task(worker.run_forever(settings.index_interval_s))
+            if index_in_background and worker is not None
+            else None
+        )
 
     @app.after_server_stop
     async def teardown(app: Sanic, _loop: object) -> None:
-        task = getattr(app.ctx, "index_task", None)
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for name in ("index_task", "alert_task"):
+            task = getattr(app.ctx, name, None)
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         app.ctx.db.close()
 
     app.static("/static", str(STATIC_DIR), name="static")
@@ -126,8 +169,10 @@ def create_app(
         callbacks.bp,
         corrections.bp,
         dashboard.bp,
+        topics.bp,
         clinical_review.bp,
         admin.bp,
+        alerts.bp,
     ):
         app.blueprint(blueprint)
     return app

@@ -30,9 +30,16 @@ ACTIONS = (
     "reviewed",
     "correct_intent",
     "callback_status",
+    "callback_claim",
     "export_corrections",
+    "correct_topic_group",
+    "request_knowledge_entry",
+    "knowledge_request_done",
+    "export_knowledge_requests",
     "user_add",
     "user_change",
+    "alert_test",
+    "alert_retry",
 )
 
 

@@ -220,11 +220,17 @@ def _purge(db: Database, settings: ConsoleSettings, days: Optional[int]) -> int:
 def _index(db: Database, settings: ConsoleSettings) -> int:
     from zoneinfo import ZoneInfo
 
+    from assistant.console.alerts.service import Alerts
+    from assistant.console.alerts.settings import AlertSettings
     from assistant.console.app import public_numbers
     from assistant.console.indexer import Indexer
     from assistant.console.masking import Masker
 
-    indexer = Indexer(ZoneInfo(settings.timezone), Masker.allowing(public_numbers()))
+    # Alerts for what this indexes go to the outbox; the running console delivers them.
+    zone = ZoneInfo(settings.timezone)
+    alert_settings = AlertSettings.from_env(os.environ, settings.host, settings.port)
+    alerts = Alerts.make(alert_settings, db, zone, settings.knowledge_dir)
+    indexer = Indexer(zone, Masker.allowing(public_numbers()), alerts=alerts.planner)
     print(f"Indexed {indexer.catch_up(db.engine)} new events.")
     return 0
 

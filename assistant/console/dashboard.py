@@ -1,5 +1,6 @@
 """Dashboard figures for a date range: conversations per day, top intents, fallback and
-handoff rates, emergencies, and the questions the bot most often could not answer."""
+handoff rates and emergencies. The questions the bot could not answer are grouped by topic
+in ``topics``."""
 
 from __future__ import annotations
 
@@ -23,7 +24,6 @@ class Dashboard:
     last_day: date
     per_day: List[Tuple[str, int, int]]  # (day, conversations, emergencies); every day listed
     top_intents: List[Tuple[str, int]]
-    unanswered: List[Tuple[str, int]]
     conversations: int
     messages: int
     missed_messages: int
@@ -82,20 +82,11 @@ def dashboard(connection: Connection, first_day: date, last_day: date, tz: ZoneI
         .order_by(sa.desc("n"), intents.c.intent)
         .limit(TOP)
     ).all()
-    u = schema.unanswered.c
-    unanswered = connection.execute(
-        sa.select(u.question, sa.func.count().label("n"))
-        .where(u.at >= start, u.at < end)
-        .group_by(u.question)
-        .order_by(sa.desc("n"), u.question)
-        .limit(TOP)
-    ).all()
     return Dashboard(
         first_day=first_day,
         last_day=last_day,
         per_day=per_day,
         top_intents=[(str(i), int(n)) for i, n in top_intents],
-        unanswered=[(str(q), int(n)) for q, n in unanswered],
         conversations=int(totals[0]),
         messages=int(totals[1]),
         missed_messages=int(totals[2]),

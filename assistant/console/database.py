@@ -91,7 +91,7 @@ def check_schema(engine: Engine) -> None:
         present = set(sa.inspect(connection).get_table_names())
         tables = [name for name in metadata.tables if name not in present]
         triggers = [] if audit.name in tables else _missing_triggers(connection)
-        revision = _revision_problem(connection) if not tables else ""
+        revision = _revision_problem(connection)
     missing = []
     if tables:
         missing.append(f"tables {', '.join(sorted(tables))}")

@@ -1,5 +1,9 @@
 """Exports of the conversations an inbox filter selects, as CSV (one row per message) or
-JSON (one object per conversation). Contact details are masked in both."""
+JSON (one object per conversation). Contact details are masked in both.
+
+Patients' ratings go with the answer they rate: a ``feedback`` list on bot messages (JSON) or
+a ``feedback`` column ("not_helpful: comment"). A rating whose answer is not in the
+conversation is a message of its own, speaker ``feedback``."""
 
 from __future__ import annotations
 
@@ -16,7 +20,12 @@ from sqlalchemy.engine import Connection
 from assistant.console import schema
 from assistant.console.inbox import InboxFilters, conditions, tags_for
 from assistant.console.masking import Masker
-from assistant.console.transcript import Entry, conversation_events, entries_from_events
+from assistant.console.transcript import (
+    Entry,
+    Rating,
+    conversation_events,
+    entries_from_events,
+)
 
 CSV_COLUMNS = (
     "conversation_id",
@@ -29,6 +38,7 @@ CSV_COLUMNS = (
     "confidence",
     "kb_entry",
     "flags",
+    "feedback",
 )
 c = schema.conversations.c
 
@@ -50,6 +60,16 @@ def selected_conversations(
     )
 
 
+def _rating(rating: Rating, tz: ZoneInfo) -> Dict[str, Any]:
+    return {"time": _iso(rating.at, tz), "rating": rating.rating, "comment": rating.comment}
+
+
+def _csv_ratings(ratings: List[Dict[str, Any]]) -> str:
+    return "; ".join(
+        f"{r['rating']}: {r['comment']}" if r["comment"] else r["rating"] for r in ratings
+    )
+
+
 def _message(entry: Entry, tz: ZoneInfo) -> Dict[str, Any]:
     speaker = {"patient": "patient", "bot": "bot"}.get(entry.kind, entry.kind)
     text = entry.text
@@ -60,7 +80,7 @@ def _message(entry: Entry, tz: ZoneInfo) -> Dict[str, Any]:
             f"callback requested: {entry.callback['name']}, {entry.callback['phone']}, "
             + (entry.callback["best_time"])
         )
-    return {
+    message: Dict[str, Any] = {
         "time": _iso(entry.at, tz),
         "speaker": speaker,
         "text": text,
@@ -69,6 +89,11 @@ def _message(entry: Entry, tz: ZoneInfo) -> Dict[str, Any]:
         "kb_entry": entry.kb_entry,
         "flags": entry.flags,
     }
+    if entry.kind in ("bot", "feedback"):
+        message["feedback"] = [_rating(r, tz) for r in entry.ratings]
+    if entry.kind == "feedback":
+        message["kb_entry"] = entry.ratings[0].kb_entry
+    return message
 
 
 def export_json(
@@ -133,6 +158,7 @@ def _csv_chunks(
                         "" if m["confidence"] is None else f"{m['confidence']:.3f}",
                         m["kb_entry"],
                         " ".join(m["flags"]),
+                        _csv_ratings(m.get("feedback", [])),
                     )
                 ]
             )

@@ -8,13 +8,17 @@ The search (``q``) looks in each conversation's ``search_text``: the patient's m
 masked as the transcript shows them. ``InboxFilters.masked`` masks the query the same way,
 so a whole phone number finds the conversations showing its masked form, and part of one
 finds nothing.
+
+``feedback`` selects the conversations where a patient rated an answer (``not_helpful``,
+``helpful`` or ``any``), optionally only ratings of one knowledge entry (``entry``); an
+``entry`` alone means any rating of that entry. Rows with a "not helpful" rating are marked.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import Dict, FrozenSet, List, Mapping, Optional, Tuple
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -24,11 +28,14 @@ from sqlalchemy.engine import Connection
 from assistant.console import schema
 from assistant.console.masking import Masker
 from assistant.console.numbers import is_ascii_number, parse_small_int
-from assistant.dialogue_names import CHANNELS
+from assistant.dialogue_names import CHANNELS, HELPFUL, NOT_HELPFUL
+from assistant.feedback import ENTRY_MAX_CHARS
 
 # The conversation flags (console_conversations columns) the inbox filters on.
 FLAGS = ("emergency", "handoff", "callback", "fallback")
 SORTS = ("newest", "oldest", "turns", "active")
+# Patient ratings of answers (console_feedback) the inbox filters on; "any" is any rating.
+FEEDBACK_FILTERS = (NOT_HELPFUL, HELPFUL, "any")
 MAX_QUERY_CHARS = 100
 MAX_PAGE = 10**6
 c = schema.conversations.c
@@ -67,6 +74,8 @@ class InboxFilters:
     tag: str = ""
     reviewed: str = ""  # "", "yes", "no"
     q: str = ""
+    feedback: str = ""  # "", or one of FEEDBACK_FILTERS
+    entry: str = ""  # only ratings of this knowledge entry
     sort: str = "newest"
     page: int = 1
     problems: Tuple[str, ...] = field(default=(), compare=False)
@@ -103,6 +112,8 @@ class InboxFilters:
             tag=_first(args, "tag").lower()[:40],
             reviewed=pick("reviewed", ("yes", "no")),
             q=_first(args, "q")[:MAX_QUERY_CHARS],
+            feedback=pick("feedback", FEEDBACK_FILTERS),
+            entry=_first(args, "entry")[:ENTRY_MAX_CHARS],
             sort=pick("sort", SORTS, "newest"),
             page=max(1, min(page, MAX_PAGE)),
             problems=tuple(problems),
@@ -124,6 +135,8 @@ class InboxFilters:
             "tag": current.tag,
             "reviewed": current.reviewed,
             "q": current.q,
+            "feedback": current.feedback,
+            "entry": current.entry,
             "sort": "" if current.sort == "newest" else current.sort,
             "page": "" if current.page == 1 else str(current.page),
         }
@@ -164,7 +177,21 @@ def conditions(filters: InboxFilters, tz: ZoneInfo) -> List[sa.sql.ColumnElement
         where.append(c.id.in_(sa.select(tags.c.conversation_id).where(tags.c.tag == filters.tag)))
     if filters.q:
         where.append(c.search_text.like(_like_pattern(filters.q), escape="\\"))
+    if filters.feedback or filters.entry:
+        where.append(_rated(filters.feedback, filters.entry))
     return where
+
+
+def _rated(feedback: str, entry: str) -> sa.sql.ColumnElement:
+    """The conversation has a rating of that kind (of that entry): an EXISTS answered from
+    console_feedback's conversation index, so the inbox's ordering index still drives."""
+    ratings = schema.feedback
+    matching = [ratings.c.conversation_id == c.id]
+    if feedback in (HELPFUL, NOT_HELPFUL):
+        matching.append(ratings.c.rating == feedback)
+    if entry:
+        matching.append(ratings.c.entry_id == entry)
+    return sa.exists().where(*matching)
 
 
 @dataclass(frozen=True)
@@ -174,6 +201,7 @@ class InboxPage:
     page: int
     pages: int
     total: int
+    not_helpful: FrozenSet[int] = frozenset()  # the rows with a "not helpful" rating
 
 
 def inbox_page(
@@ -210,7 +238,23 @@ def inbox_page(
             .offset((page - 1) * page_size)
         )
     )
-    return InboxPage(rows, tags_for(connection, [r.id for r in rows]), page, pages, total)
+    ids = [r.id for r in rows]
+    return InboxPage(
+        rows, tags_for(connection, ids), page, pages, total, rated_not_helpful(connection, ids)
+    )
+
+
+def rated_not_helpful(connection: Connection, ids: List[int]) -> FrozenSet[int]:
+    """Which of these conversations have an answer a patient rated not helpful."""
+    if not ids:
+        return frozenset()
+    table = schema.feedback
+    query = (
+        sa.select(table.c.conversation_id)
+        .where(table.c.conversation_id.in_(ids), table.c.rating == NOT_HELPFUL)
+        .distinct()
+    )
+    return frozenset(connection.execute(query).scalars())
 
 
 def tags_for(connection: Connection, ids: List[int]) -> Dict[int, List[str]]:

@@ -25,23 +25,27 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from assistant.console import schema
+from assistant.console.alerts.kinds import CALLBACK_ALERT, INTENT_KINDS, TRIAGE_KINDS
+from assistant.console.alerts.planner import AlertCandidate, AlertPlanner
 from assistant.console.masking import Masker
 from assistant.dialogue_names import (
     ACTION_HANDOFF,
     ACTION_SESSION_START,
+    ANSWER_FEEDBACK_SLOT,
     CALLBACK_REQUEST_SLOT,
     EMERGENCY,
     META_CHANNEL,
     META_EMERGENCY,
     META_FALLBACK,
     META_HANDOFF,
+    META_TRIAGE,
     NLU_FALLBACK,
     OUT_OF_SCOPE,
     REQUEST_BEST_TIME,
@@ -52,6 +56,7 @@ from assistant.dialogue_names import (
     SELF_HARM,
     SESSION_STARTED_METADATA_SLOT,
 )
+from assistant.feedback import COMMENT_MAX_CHARS, AnswerFeedback
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +66,8 @@ MISSED_INTENTS = frozenset({NLU_FALLBACK, OUT_OF_SCOPE})
 SESSION_START_SLOT = SESSION_STARTED_METADATA_SLOT
 SESSION_START_ACTION = ACTION_SESSION_START
 CALLBACK_SLOT = CALLBACK_REQUEST_SLOT
+# A patient's rating of an answer (assistant/feedback.py), stored masked in console_feedback.
+FEEDBACK_SLOT = ANSWER_FEEDBACK_SLOT
 # 911 and 988 messages flag the conversation as an emergency.
 EMERGENCY_INTENTS = frozenset({EMERGENCY, SELF_HARM})
 HANDOFF_ACTION = ACTION_HANDOFF
@@ -72,7 +79,7 @@ REBUILD_BATCH = 500
 QUESTION_CHARS = 300
 _SPACES = re.compile(r"\s+")
 _READ_DATA = frozenset({"user", "bot"})
-_READ_SLOTS = frozenset({SESSION_START_SLOT, CALLBACK_SLOT})
+_READ_SLOTS = frozenset({SESSION_START_SLOT, CALLBACK_SLOT, FEEDBACK_SLOT})
 
 
 @dataclass
@@ -97,6 +104,8 @@ class ConversationState:
     intents: Counter[str] = field(default_factory=Counter)  # new in this batch
     callbacks: List[Dict[str, Any]] = field(default_factory=list)
     unanswered: List[Dict[str, Any]] = field(default_factory=list)
+    alerts: Dict[str, float] = field(default_factory=dict)  # alert kind -> when, this batch
+    feedback: List[Dict[str, Any]] = field(default_factory=list)  # console_feedback rows
 
     def row(self) -> Dict[str, Any]:
         return {
@@ -167,12 +176,15 @@ class Indexer:
         batch_size: int = 2000,
         gap_grace_s: float = 10.0,
         clock: Callable[[], float] = time.time,
+        alerts: Optional[AlertPlanner] = None,
     ) -> None:
         self.timezone = timezone
         self.masker = masker
         self.batch_size = batch_size
         self.gap_grace_s = gap_grace_s
         self.clock = clock
+        # Writes the alerts outbox in the index's transaction; None: no alerts.
+        self.alerts = alerts
         self._search_text_current = False
         self._batch_rows = ""  # the events rows of the batch being indexed, for errors
 
@@ -420,6 +432,29 @@ class Indexer:
                     "status": "new",
                 }
             )
+        elif row.action_name == FEEDBACK_SLOT:
+            self._on_feedback(state, row, value)
+
+    def _on_feedback(self, state: ConversationState, row: Any, value: Any) -> None:
+        """A rating of an answer, its comment masked as reviewers see it. A reset slot (None)
+        is no rating; a value this version does not understand is skipped, not an error."""
+        rating = AnswerFeedback.from_slot_value(value)
+        if rating is None:
+            if value is not None:
+                logger.warning("events row %s: answer feedback not understood; skipped", row.id)
+            return
+        channel = rating.channel if rating.channel != "unknown" else state.channel
+        state.feedback.append(
+            {
+                "event_id": row.id,
+                "at": float(row.timestamp or 0.0),
+                "rating": rating.rating,
+                "entry_id": rating.kb_entry,
+                "answer_at": rating.answer_at,
+                "comment": self.masker.mask(rating.comment.strip())[:COMMENT_MAX_CHARS],
+                "channel": channel[:16],
+            }
+        )
 
     def _on_bot(self, state: ConversationState, row: Any, data: Dict) -> None:
         metadata = data.get("metadata") or {}
@@ -428,6 +463,9 @@ class Indexer:
         state.emergency = state.emergency or metadata.get(META_EMERGENCY) is True
         state.handoff = state.handoff or metadata.get(META_HANDOFF) is True
         state.fallback = state.fallback or metadata.get(META_FALLBACK) is True
+        tier_kind = TRIAGE_KINDS.get(str(metadata.get(META_TRIAGE) or ""))
+        if tier_kind:
+            state.alerts.setdefault(tier_kind, float(row.timestamp or 0.0))
 
     def _on_user(self, state: ConversationState, row: Any, data: Dict) -> None:
         text = message_text(data)
@@ -445,6 +483,8 @@ class Indexer:
             state.intents[name] += 1
         if name in EMERGENCY_INTENTS:
             state.emergency = True
+        if name in INTENT_KINDS:
+            state.alerts.setdefault(INTENT_KINDS[name], float(row.timestamp or 0.0))
         low = isinstance(confidence, (int, float)) and confidence < LOW_CONFIDENCE
         if name in MISSED_INTENTS or low:
             state.missed += 1
@@ -490,16 +530,77 @@ class Indexer:
         )
         if callbacks:
             connection.execute(schema.callbacks.insert(), callbacks)
+        if self.alerts is not None:
+            self._plan_alerts(connection, states, callbacks)
         questions = sorted(
             ({**u, "conversation_id": s.id} for s in states for u in s.unanswered),
             key=lambda u: u["event_id"],
         )
         if questions:
             connection.execute(schema.unanswered.insert(), questions)
+        self._save_feedback(
+            connection, [{**f, "conversation_id": s.id} for s in states for f in s.feedback]
+        )
         for state in states:
             state.intents.clear()
             state.callbacks.clear()
             state.unanswered.clear()
+            state.alerts.clear()
+            state.feedback.clear()
+
+    @staticmethod
+    def _save_feedback(connection: Connection, ratings: List[Dict[str, Any]]) -> None:
+        """One row per rated answer, the latest rating: a patient may change their mind, and
+        the widget records a thumbs-down at once and again with the comment that follows."""
+        latest: Dict[Tuple[Any, ...], Dict[str, Any]] = {}
+        for rating in sorted(ratings, key=lambda f: f["event_id"]):
+            latest[(rating["conversation_id"], rating["entry_id"], rating["answer_at"])] = rating
+        if not latest:
+            return
+        table = schema.feedback
+        for conversation_id, entry_id, answer_at in latest:
+            connection.execute(
+                table.delete().where(
+                    table.c.conversation_id == conversation_id,
+                    table.c.entry_id.is_(None)
+                    if entry_id is None
+                    else table.c.entry_id == entry_id,
+                    table.c.answer_at.is_(None)
+                    if answer_at is None
+                    else table.c.answer_at == answer_at,
+                )
+            )
+        connection.execute(table.insert(), sorted(latest.values(), key=lambda f: f["event_id"]))
+
+    def _plan_alerts(
+        self,
+        connection: Connection,
+        states: List[ConversationState],
+        callbacks: List[Dict[str, Any]],
+    ) -> None:
+        """The batch's alerts, into the outbox. The callbacks' bulk insert returns no ids, so
+        they are read back by event id."""
+        assert self.alerts is not None
+        found = [
+            AlertCandidate(kind, s.id, at, s.channel)
+            for s in states
+            if s.id is not None
+            for kind, at in s.alerts.items()
+        ]
+        table = schema.callbacks
+        for start in range(0, len(callbacks), 500):
+            event_ids = [c["event_id"] for c in callbacks[start : start + 500]]
+            rows = connection.execute(
+                sa.select(
+                    table.c.id, table.c.conversation_id, table.c.requested_at, table.c.channel
+                ).where(table.c.event_id.in_(event_ids))
+            )
+            found.extend(
+                AlertCandidate(CALLBACK_ALERT, r.conversation_id, r.requested_at, r.channel, r.id)
+                for r in rows
+            )
+        if found:
+            self.alerts.write(connection, found)
 
     @staticmethod
     def _save_intents(

@@ -107,6 +107,8 @@ def purge_older_than(
                 schema.tags,
                 schema.notes,
                 schema.corrections,
+                schema.feedback,
+                schema.alerts,
             ):
                 connection.execute(table.delete().where(table.c.conversation_id.in_(ids)))
             connection.execute(conv.delete().where(conv.c.id.in_(ids)))

@@ -125,6 +125,12 @@ callbacks = sa.Table(
     sa.Column("status", sa.String(16), nullable=False, default="new"),
     sa.Column("updated_by", sa.String(64)),
     sa.Column("updated_at", sa.Float),
+    # A staff member claims a request before calling; the claim lapses at claimed_until.
+    sa.Column("claimed_by", sa.String(64)),
+    sa.Column("claimed_until", sa.Float),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("first_call_at", sa.Float),  # the first outcome recorded (a call was made)
+    sa.Column("closed_at", sa.Float),
     sa.Index("ix_console_callback_status", "status", "requested_at"),
 )
 
@@ -214,4 +220,65 @@ index_state = sa.Table(
     metadata,
     sa.Column("name", sa.String(32), primary_key=True),
     sa.Column("value", sa.Integer, nullable=False),
+)
+
+# The alerts outbox: one row per (alert, destination), written in the indexer's transaction,
+# delivered by the alert worker (``assistant.console.alerts``). No patient text: the kind, when,
+# the channel and which conversation or callback request (a console link is made from them).
+alerts = sa.Table(
+    "console_alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),  # emergency, self_harm, urgent, callback
+    sa.Column("subject", sa.String(40), nullable=False),  # "conversation:12", "callback:5"
+    sa.Column("conversation_id", sa.Integer, nullable=False),
+    sa.Column("callback_id", sa.Integer),
+    sa.Column("channel", sa.String(16), nullable=False, default="unknown"),
+    sa.Column("happened_at", sa.Float, nullable=False),
+    sa.Column("destination", sa.String(16), nullable=False),  # webhook, email
+    sa.Column("digest", sa.Boolean, nullable=False, default=False),  # sent with the morning digest
+    sa.Column("due_at", sa.Float, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("next_attempt_at", sa.Float, nullable=False),
+    sa.Column("lease_owner", sa.String(64)),
+    sa.Column("lease_until", sa.Float),
+    sa.Column("last_error", sa.String(120)),  # the error's type and status code, never text
+    sa.Column("delivery_id", sa.String(64)),  # shared by the rows sent in one message
+    sa.Column("delivered_at", sa.Float),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.UniqueConstraint("destination", "kind", "subject", name="uq_console_alert"),
+    sa.Index("ix_console_alert_due", "status", "next_attempt_at"),
+)
+
+# Patients' ratings of answers, read by the indexer from the ``answer_feedback`` slot events.
+feedback = sa.Table(
+    "console_feedback",
+    metadata,
+    sa.Column("event_id", sa.Integer, primary_key=True),
+    sa.Column("conversation_id", sa.Integer, nullable=False, index=True),
+    sa.Column("at", sa.Float, nullable=False),
+    sa.Column("rating", sa.String(16), nullable=False),  # helpful, not_helpful
+    sa.Column("entry_id", sa.String(120)),  # the rated answer's knowledge entry
+    sa.Column("answer_at", sa.Float),  # the rated bot event's timestamp
+    sa.Column("comment", sa.String(300), nullable=False, default=""),  # masked
+    sa.Column("channel", sa.String(16), nullable=False, default="unknown"),
+    sa.Index("ix_console_feedback_entry", "entry_id", "at"),
+    sa.Index("ix_console_feedback_rating", "rating", "at"),
+)
+
+# Groups of unanswered questions a reviewer marked "needs a knowledge entry": exported for the
+# content owner. A snapshot (label, count, masked examples, the questions' event ids).
+knowledge_requests = sa.Table(
+    "console_knowledge_requests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("label", sa.String(300), nullable=False),  # masked
+    sa.Column("questions", sa.Integer, nullable=False),
+    sa.Column("examples", sa.Text, nullable=False, default="[]"),  # JSON list, masked
+    sa.Column("event_ids", sa.Text, nullable=False, default="[]"),  # JSON list
+    sa.Column("status", sa.String(16), nullable=False, default="open"),  # open, done
+    sa.Column("created_by", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Index("ix_console_knowledge_request", "status", "created_at"),
 )

@@ -19,7 +19,9 @@ def _default_knowledge_dir() -> Path:
     return knowledge_dir_from_env()
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def env_int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    """The whole number ``name`` holds in ``env`` (``default`` when unset); a value that is not
+    one, or is below ``minimum``, is an error naming the variable."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -72,6 +74,10 @@ class ConsoleSettings:
     login_max_delay_s: int = 5 * 60
     page_size: int = 50
     export_limit: int = 5000
+    # The callback queue: a request not called within this many minutes of the support
+    # line's open hours is overdue; a staff member's claim on a request lasts this long.
+    callback_target_minutes: int = 60
+    callback_claim_minutes: int = 15
     # The knowledge folder, for the Clinical review page (and the support line's numbers).
     knowledge_dir: Path = field(default_factory=_default_knowledge_dir)
 
@@ -93,16 +99,18 @@ class ConsoleSettings:
         return cls(
             db_url=env.get("CONSOLE_DB_URL") or env.get("TRACKER_DB_URL") or DEFAULT_DB_URL,
             host=env.get("CONSOLE_HOST", "127.0.0.1"),
-            port=_int(env, "CONSOLE_PORT", 5010, minimum=1),
-            idle_timeout_s=_int(env, "CONSOLE_IDLE_TIMEOUT_S", 15 * 60, minimum=60),
-            retention_days=_int(env, "CONSOLE_RETENTION_DAYS", 90, minimum=1),
+            port=env_int(env, "CONSOLE_PORT", 5010, minimum=1),
+            idle_timeout_s=env_int(env, "CONSOLE_IDLE_TIMEOUT_S", 15 * 60, minimum=60),
+            retention_days=env_int(env, "CONSOLE_RETENTION_DAYS", 90, minimum=1),
             timezone=env.get("CONSOLE_TIMEZONE", "America/Los_Angeles"),
             cookie_secure=env.get("CONSOLE_COOKIE_SECURE", "auto"),
             trusted_proxies=_trusted_proxies(env),
-            login_max_failures=_int(env, "CONSOLE_LOGIN_MAX_FAILURES", 5, minimum=1),
-            login_window_s=_int(env, "CONSOLE_LOGIN_WINDOW_S", 15 * 60, minimum=1),
-            login_delay_s=_int(env, "CONSOLE_LOGIN_DELAY_S", 30, minimum=1),
-            login_max_delay_s=_int(env, "CONSOLE_LOGIN_MAX_DELAY_S", 5 * 60, minimum=1),
+            login_max_failures=env_int(env, "CONSOLE_LOGIN_MAX_FAILURES", 5, minimum=1),
+            login_window_s=env_int(env, "CONSOLE_LOGIN_WINDOW_S", 15 * 60, minimum=1),
+            login_delay_s=env_int(env, "CONSOLE_LOGIN_DELAY_S", 30, minimum=1),
+            login_max_delay_s=env_int(env, "CONSOLE_LOGIN_MAX_DELAY_S", 5 * 60, minimum=1),
+            callback_target_minutes=env_int(env, "CALLBACK_TARGET_MINUTES", 60, minimum=1),
+            callback_claim_minutes=env_int(env, "CALLBACK_CLAIM_MINUTES", 15, minimum=1),
             knowledge_dir=(
                 Path(env["KNOWLEDGE_DIR"]) if env.get("KNOWLEDGE_DIR") else _default_knowledge_dir()
             ),

@@ -1,7 +1,9 @@
 """One conversation, as staff read it: patient messages with intent, confidence and entities;
-bot replies with the knowledge entry they came from; actions; callback requests.
+bot replies with the knowledge entry they came from; actions; callback requests; patients'
+ratings of answers, shown with the answer they rate.
 
-Contact details are masked unless the message's event id is in ``reveal``.
+Contact details are masked unless the message's event id is in ``reveal``. A rating's comment
+is always masked (it has no reveal).
 """
 
 from __future__ import annotations
@@ -14,12 +16,18 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from assistant.console import schema
-from assistant.console.indexer import CALLBACK_SLOT, LOW_CONFIDENCE, MISSED_INTENTS
+from assistant.console.indexer import (
+    CALLBACK_SLOT,
+    FEEDBACK_SLOT,
+    LOW_CONFIDENCE,
+    MISSED_INTENTS,
+)
 from assistant.console.masking import Masker, mask_phone_number
 from assistant.dialogue_names import (
     ACTION_LISTEN,
     ACTION_RESTART,
     ACTION_SESSION_START,
+    HELPFUL,
     MESSAGE_FLAGS,
     META_KB_ENTRY,
     REQUEST_BEST_TIME,
@@ -28,10 +36,29 @@ from assistant.dialogue_names import (
     REQUEST_PHONE,
     REQUEST_REQUESTED_AT,
 )
+from assistant.feedback import AnswerFeedback
 
 HIDDEN_ACTIONS = frozenset({ACTION_LISTEN, ACTION_SESSION_START, ACTION_RESTART})
 # The yes/no flags the actions put on a bot message, shown beside it.
 BOT_FLAGS = MESSAGE_FLAGS
+# How far apart a rating's ``answer_at`` and its answer's timestamp may be (float round trips).
+SAME_TIME_S = 1e-6
+
+
+@dataclass(frozen=True)
+class Rating:
+    """A patient's rating of one answer, its comment masked."""
+
+    event_id: int
+    at: float
+    rating: str  # helpful, not_helpful
+    comment: str
+    kb_entry: str
+    answer_at: Optional[float]
+
+    @property
+    def helpful(self) -> bool:
+        return self.rating == HELPFUL
 
 
 @dataclass
@@ -50,6 +77,7 @@ class Entry:
     callback: Dict[str, str] = field(default_factory=dict)
     correction: str = ""
     buttons: List[str] = field(default_factory=list)
+    ratings: List[Rating] = field(default_factory=list)  # of this answer; or a "feedback" entry
 
     @property
     def low_confidence(self) -> bool:
@@ -152,7 +180,54 @@ def entries_from_events(
                         },
                     )
                 )
-    return entries
+        elif row.type_name == "slot" and row.action_name == FEEDBACK_SLOT:
+            rating = _rating(row.id, at, data.get("value"), masker)
+            if rating is not None:
+                entries.append(Entry(row.id, "feedback", at, ratings=[rating]))
+    return _with_ratings_on_answers(entries)
+
+
+def _rating(event_id: int, at: float, value: Any, masker: Masker) -> Optional[Rating]:
+    found = AnswerFeedback.from_slot_value(value)
+    if found is None:
+        return None
+    return Rating(
+        event_id,
+        at,
+        found.rating,
+        masker.mask(found.comment.strip()),
+        found.kb_entry or "",
+        found.answer_at,
+    )
+
+
+def _rated_answer(earlier: List[Entry], rating: Rating) -> Optional[Entry]:
+    """The answer a rating is about: the bot message with the rating's ``answer_at`` as its
+    timestamp, else the latest one from the same knowledge entry before the rating."""
+    answers = [e for e in reversed(earlier) if e.kind == "bot"]
+    if rating.answer_at is not None:
+        for answer in answers:
+            if abs(answer.at - rating.answer_at) <= SAME_TIME_S:
+                return answer
+    if rating.kb_entry:
+        for answer in answers:
+            if answer.kb_entry == rating.kb_entry:
+                return answer
+    return None
+
+
+def _with_ratings_on_answers(entries: List[Entry]) -> List[Entry]:
+    """Each rating moved onto the answer it rates, where it replaces an earlier one (a patient
+    may change their mind, or add a comment to a thumbs-down: the latest counts); one whose
+    answer is not in this conversation stays an entry of its own, where it happened."""
+    kept: List[Entry] = []
+    for entry in entries:
+        answer = _rated_answer(kept, entry.ratings[0]) if entry.kind == "feedback" else None
+        if answer is None:
+            kept.append(entry)
+        else:
+            answer.ratings[:] = entry.ratings
+    return kept
 
 
 def _patient(event_id: int, at: float, data: Dict, masker: Masker, show: bool) -> Entry:

@@ -199,6 +199,11 @@ REPLICA_SECRETS = (
 )
 
 
+# What only the staff console may hold: where alerts go and how they are signed (a Slack or
+# Teams incoming-webhook URL is itself a credential: anyone with it can post to the channel).
+CONSOLE_SECRETS = ("ALERT_WEBHOOK_URL", "ALERT_WEBHOOK_SECRET", "ALERT_SMTP_PASSWORD")
+
+
 def without(env: Mapping[str, str], names: Iterable[str]) -> Dict[str, str]:
     """``env`` minus ``names``."""
     dropped = set(names)
@@ -312,7 +317,7 @@ def start_profile(
         "SMS_STATE_DB_URL",
     )
     env = {
-        **{name: value for name, value in env_in.items() if name not in database_secrets},
+        **without(env_in, (*database_secrets, *CONSOLE_SECRETS)),
         **channel_env,
         "PYTHONPATH": str(root),
         "RASA_TELEMETRY_ENABLED": "false",
@@ -364,6 +369,9 @@ def start_profile(
                 "CONSOLE_PORT": str(settings.console_port),
                 "CONSOLE_DB_URL": postgres.url("console"),
                 "CONSOLE_TRUSTED_PROXIES": "127.0.0.1",
+                # Alert links point at the staff server of nginx, unless set otherwise.
+                "CONSOLE_PUBLIC_URL": env_in.get("CONSOLE_PUBLIC_URL") or profile.staff_url,
+                **{name: env_in[name] for name in CONSOLE_SECRETS if name in env_in},
             },
             stdout=_log(settings, "console"),
             stderr=subprocess.STDOUT,

@@ -50,6 +50,8 @@ GROUPS: Dict[str, Tuple[str, ...]] = {
     "PARSE_KEYS": names.PARSE_KEYS,
     "TRIAGE_KEYS": names.TRIAGE_KEYS,
     "CALLBACK_REQUEST_KEYS": tuple(sorted(names.CALLBACK_REQUEST_KEYS)),
+    "FEEDBACK_KEYS": tuple(sorted(names.FEEDBACK_KEYS)),
+    "FEEDBACK_RATINGS": names.FEEDBACK_RATINGS,
 }
 # Constants that belong to no group: the user message's channel key.
 UNGROUPED = {"META_CHANNEL"}
@@ -458,8 +460,8 @@ ALLOWED: Mapping[Tuple[str, str], Tuple[int, str]] = {
         "a conversation column, and the transcript's kind of entry for a callback request",
     ),
     ("assistant/console/export.py", "kb_entry"): (
-        3,
-        "a column of the console's CSV export and a field of its JSON export",
+        4,
+        "a column of the console's CSV export and a field of its JSON export (also of a rating)",
     ),
     ("assistant/console/transcript.py", "callback"): (
         1,

@@ -7,9 +7,10 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator
+from typing import Dict, Iterator, Tuple
 
 import pytest
 import sqlalchemy as sa
@@ -164,16 +165,15 @@ def _conversation_ids(db_url: str) -> Dict[str, int]:
         engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
-    """``python -m assistant.console serve`` on a free port over a fresh SQLite file."""
-    folder = tmp_path_factory.mktemp("console")
-    db_path = folder / "tracker.db"
-    db_url = f"sqlite:///{db_path}"
+@contextmanager
+def serving_console(
+    db_url: str, folder: Path, user: str, role: str, password: str
+) -> Iterator[Tuple[str, subprocess.Popen, Path]]:
+    """``python -m assistant.console serve`` on a free port over ``db_url``, with one account
+    (it indexes what the database holds before it listens); yields its URL, process and log."""
     port = free_port()
     env = _env(db_url, port)
-    _console(env, "users", "add", ADMIN, "--role", "admin", stdin=ADMIN_PASSWORD + "\n")
-    write_conversations(db_url, time.time() - 3 * 3600)
+    _console(env, "users", "add", user, "--role", role, stdin=password + "\n")
     log_path = folder / "console.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -186,11 +186,22 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_for_health(url, process, log_path)
-        ids = _conversation_ids(db_url)  # indexed before the server started listening
-        assert len(ids) == 5, ids
-        yield ConsoleServer(url, db_path, process, log_path, ids)
+        yield url, process, log_path
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="module")
+def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleServer]:
+    """The console on a fresh SQLite file holding ``write_conversations``' conversations."""
+    folder = tmp_path_factory.mktemp("console")
+    db_path = folder / "tracker.db"
+    db_url = f"sqlite:///{db_path}"
+    write_conversations(db_url, time.time() - 3 * 3600)
+    with serving_console(db_url, folder, ADMIN, "admin", ADMIN_PASSWORD) as (url, process, log):
+        ids = _conversation_ids(db_url)  # indexed before the server started listening
+        assert len(ids) == 5, ids
+        yield ConsoleServer(url, db_path, process, log, ids)
 
 
 @pytest.fixture

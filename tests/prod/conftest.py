@@ -38,6 +38,14 @@ REST_TOKEN = secrets.token_hex(24)
 _addresses = itertools.count(1)
 
 
+# Alert settings that only the console may hold (nothing is alerted in these tests: the
+# address takes no connections, and a failed delivery only shows on the console).
+ALERT_SETTINGS = {
+    "ALERT_WEBHOOK_URL": "http://127.0.0.1:9/prod-test-alerts",
+    "ALERT_WEBHOOK_SECRET": "prod-test-alert-signing-secret",
+}
+
+
 @pytest.fixture(scope="session")
 def prod(trained_model: Path) -> Iterator[RunningProfile]:
     subprocess.run([str(ROOT / "scripts" / "ensure_prod_packages.sh")], check=True)
@@ -55,7 +63,7 @@ def prod(trained_model: Path) -> Iterator[RunningProfile]:
         redis_port=free_port(),
         log_level="INFO",  # the production log level
     )
-    base_env = {**os.environ, "REST_TOKEN": REST_TOKEN}
+    base_env = {**os.environ, "REST_TOKEN": REST_TOKEN, **ALERT_SETTINGS}
     profile = start_profile(settings, ROOT, trained_model, base_env=base_env, progress=False)
     yield profile
     profile.stop()

@@ -38,6 +38,8 @@ from assistant.ops.services import Postgres
 from assistant.stores import replica_tables
 from assistant.stores.tracker_store import StrictSQLTrackerStore
 from bench.console_harness import EventWriter
+from tests.prod.conftest import ALERT_SETTINGS
+from tests.support.legacy_console import legacy_statements
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,15 +83,10 @@ def _old_single_role_layout(postgres: Postgres) -> None:
         f"postgresql://assistant:{OLD_PASSWORD}@127.0.0.1:{postgres.port}/assistant", future=True
     )
     with old.begin() as connection:
-        schema.metadata.create_all(connection)
-        connection.exec_driver_sql(
-            "CREATE OR REPLACE FUNCTION console_audit_append_only() RETURNS trigger AS $$ "
-            "BEGIN RAISE EXCEPTION 'console_audit is append-only'; END; $$ LANGUAGE plpgsql"
-        )
-        connection.exec_driver_sql(
-            "CREATE TRIGGER console_audit_no_change BEFORE UPDATE OR DELETE ON console_audit "
-            "FOR EACH ROW EXECUTE FUNCTION console_audit_append_only()"
-        )
+        # Its tables as that version made them, without the later TRUNCATE trigger.
+        for statement in legacy_statements("postgresql"):
+            if "BEFORE TRUNCATE" not in statement:
+                connection.exec_driver_sql(statement)
         connection.execute(
             schema.events.insert().values(
                 sender_id="from-before",
@@ -600,6 +597,11 @@ def test_the_profile_runs_each_service_with_its_own_role(prod: RunningProfile) -
     actions_env = _environment(prod.actions.pid)
     for name in REPLICA_SECRETS:
         assert name not in actions_env and name not in console_env, name
+    # Where alerts go, and their signing secret, only the console holds.
+    for name, value in ALERT_SETTINGS.items():
+        assert console_env[name] == value, name
+        assert name not in actions_env and name not in prod.env, name
+    assert console_env["CONSOLE_PUBLIC_URL"] == prod.staff_url
     assert "ACTION_SERVER_TOKEN" in actions_env and "ACTION_SERVER_TOKEN" not in console_env
     assert postgres.console_password not in prod.env.values()
     admin = sa.create_engine(postgres.admin_url())

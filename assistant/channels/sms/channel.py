@@ -8,8 +8,12 @@ Unlike Rasa's built-in Twilio channel it:
 - answers synchronously with TwiML (no outbound credentials, no blocking API calls), always
   within ``reply_timeout_s``: a slow bot gets an apology with the support number instead;
 - handles STOP/START/HELP itself; an opted-out number gets no replies, across restarts;
-- turns buttons into a numbered menu ("Reply 1 for ...") and maps "1" back to the choice
-  (decimal digits of any script; "²" or "①" are text);
+- turns buttons into a numbered menu ("Reply 1 for ...", at most 1-8) and maps "1" back to the
+  choice (decimal digits of any script; "²" or "①" are text);
+- ends a reply with a rateable answer with "Reply 9 if this did not help."; a "9" right after
+  such a reply records a not_helpful rating of that answer in the tracker
+  (``assistant.channels.feedback``) and is answered with thanks and the support line; any other
+  "9" is an ordinary message;
 - keeps opt-outs, menus and handled MessageSids in the tracker database, so replicas agree;
   the database calls run in worker threads, off the event loop;
 - sends each answer's SMS form, plain GSM-7 (unless the patient wrote in another script),
@@ -39,6 +43,13 @@ from sanic.response import HTTPResponse
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from assistant.channels.feedback import (
+    FeedbackNotRecorded,
+    Rating,
+    RecordedFeedback,
+    last_turn_answer,
+    record_feedback,
+)
 from assistant.channels.output import AnnotatedOutputChannel, collect_replies
 from assistant.channels.settings import (
     channel_or_off,
@@ -56,20 +67,23 @@ from assistant.channels.sms.form import (
 )
 from assistant.channels.sms.identity import conversation_id
 from assistant.channels.sms.keywords import Keyword, keyword_of
-from assistant.channels.sms.menu import chosen_payload
+from assistant.channels.sms.menu import chosen_payload, is_feedback_reply
 from assistant.channels.sms.reply import shape_reply
 from assistant.channels.sms.segments import is_gsm7
 from assistant.channels.sms.state import SmsState, database_url
 from assistant.dialogue_names import (
     ENTRY_CONVERSATION_FALLBACK,
+    ENTRY_SMS_FEEDBACK_THANKS,
     ENTRY_SMS_HELP,
     ENTRY_SMS_SLOW_REPLY,
     ENTRY_SMS_START_CONFIRMED,
     ENTRY_SMS_STOP_CONFIRMED,
     META_CHANNEL,
+    META_LANGUAGE,
+    NOT_HELPFUL,
     SMS_CHANNEL,
 )
-from assistant.knowledge import SMS, KnowledgeStore
+from assistant.knowledge import EN, SMS, KnowledgeStore
 from assistant.text_guard import RejectedMessage, clean_user_text
 
 logger = logging.getLogger(__name__)
@@ -149,8 +163,8 @@ class SmsInput(InputChannel):
             reply.message(part)
         return response.text(str(reply), content_type="text/xml")
 
-    def _keyword_reply(self, entry_id: str) -> HTTPResponse:
-        return self._twiml([self.store.current().render(entry_id, SMS).text])
+    def _keyword_reply(self, entry_id: str, language: str = EN) -> HTTPResponse:
+        return self._twiml([self.store.current().render(entry_id, SMS, language=language).text])
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"sms_webhook_{id(self)}", __name__)
@@ -220,6 +234,12 @@ class SmsInput(InputChannel):
         body: str,
     ) -> HTTPResponse:
         knowledge = self.store.current()
+        if is_feedback_reply(body):
+            rated = await self._rate_last_answer(request, sender)
+            if rated is not None:
+                await asyncio.to_thread(self.state.set_menu, sender, [])
+                language = str((rated.answer.get("metadata") or {}).get(META_LANGUAGE) or EN)
+                return self._keyword_reply(ENTRY_SMS_FEEDBACK_THANKS, language)
         menu = await asyncio.to_thread(self.state.menu, sender)
         text = chosen_payload(body, menu)  # the payload of the button the number stands for
         if text is None:
@@ -237,3 +257,19 @@ class SmsInput(InputChannel):
         reply = shape_reply(messages, knowledge, allow_unicode=not is_gsm7(body))
         await asyncio.to_thread(self.state.set_menu, sender, reply.menu)
         return self._twiml(reply.parts)
+
+    async def _rate_last_answer(self, request: Request, sender: str) -> Optional[RecordedFeedback]:
+        """Record "did not help" for the answer of the bot's latest turn; None when that turn
+        had no rateable answer (the "9" is then an ordinary message)."""
+        try:
+            return await record_feedback(
+                getattr(request.app.ctx, "agent", None),
+                sender,
+                last_turn_answer,
+                Rating(NOT_HELPFUL),
+                self.name(),
+            )
+        except FeedbackNotRecorded as error:
+            if error.status != 404:
+                logger.warning("SMS feedback not recorded (%s)", error.status)
+            return None

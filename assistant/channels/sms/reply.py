@@ -1,11 +1,14 @@
-"""Turn the bot's messages into SMS text: plain, numbered menu, GSM-7, split into parts."""
+"""Turn the bot's messages into SMS text: plain, numbered menu, GSM-7, split into parts, and
+after a rateable answer the line "Reply 9 if this did not help." (in the answer's language)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
+from assistant.channels.feedback import rateable_in_reply
+from assistant.channels.sms.menu import FEEDBACK_NUMBER, offered
 from assistant.channels.sms.segments import (
     MAX_BODY_CHARS,
     is_gsm7,
@@ -14,8 +17,13 @@ from assistant.channels.sms.segments import (
     split_message,
     to_gsm7,
 )
-from assistant.dialogue_names import ENTRY_SMS_MENU, ENTRY_SMS_MENU_CHOICE
-from assistant.knowledge import SMS, KnowledgeBase
+from assistant.dialogue_names import (
+    ENTRY_SMS_FEEDBACK_PROMPT,
+    ENTRY_SMS_MENU,
+    ENTRY_SMS_MENU_CHOICE,
+    META_LANGUAGE,
+)
+from assistant.knowledge import EN, SMS, KnowledgeBase
 
 _LINK = re.compile(r"\[([^\]]+)\]\((?:[^)]+)\)")
 _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
@@ -25,6 +33,7 @@ _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
 class SmsReply:
     parts: List[str]  # one provider message each, in order
     menu: List[str]  # payloads of the numbered choices, "1" first
+    feedback_prompt: bool = False  # the parts end with "Reply 9 if this did not help."
 
 
 def plain(text: str) -> str:
@@ -34,6 +43,24 @@ def plain(text: str) -> str:
     return re.sub(r"(?m)^\s*[-*]\s+", "- ", text)
 
 
+def feedback_prompt(messages: Sequence[Dict[str, Any]], knowledge: KnowledgeBase) -> Optional[str]:
+    """The feedback line for a reply with a rateable answer, in that answer's language; None
+    when the reply has none."""
+    rated = rateable_in_reply(messages)
+    if rated is None:
+        return None
+    language = str(rated.get(META_LANGUAGE) or EN)
+    number = {"number": str(FEEDBACK_NUMBER)}
+    return knowledge.render(ENTRY_SMS_FEEDBACK_PROMPT, SMS, number, language).text
+
+
+def _as_sent(text: str, allow_unicode: bool) -> str:
+    typographic = replace_typography(text)
+    if is_gsm7(typographic):
+        return typographic  # curly quotes alone must not force UCS-2
+    return text if allow_unicode else to_gsm7(text)
+
+
 def shape_reply(
     messages: Sequence[Dict[str, Any]],
     knowledge: KnowledgeBase,
@@ -41,12 +68,14 @@ def shape_reply(
     max_segments: int = 2,
 ) -> SmsReply:
     """The SMS parts for the bot's messages. Buttons of the last message that has any become
-    a numbered menu. Emergencies stay first because message order is kept."""
+    a numbered menu (of at most ``MAX_CHOICES``). Emergencies stay first because message order
+    is kept. After a rateable answer the feedback line ends the reply; its characters are kept
+    free in the budget, so the length cap never cuts it off."""
     texts = [plain(str(m["text"])).strip() for m in messages if m.get("text")]
     buttons: List[Dict[str, str]] = []
     for message in messages:
         if message.get("buttons"):
-            buttons = list(message["buttons"])
+            buttons = offered(message["buttons"])
     menu = [str(b["payload"]) for b in buttons]
     if buttons:
         choices = ", ".join(
@@ -56,21 +85,22 @@ def shape_reply(
             for i, b in enumerate(buttons, start=1)
         )
         texts.append(knowledge.render(ENTRY_SMS_MENU, SMS, {"choices": choices}).text)
+    prompt = feedback_prompt(messages, knowledge)
+    footer = [_as_sent(prompt, allow_unicode)] if prompt else []
     parts: List[str] = []
     for text in texts:
-        typographic = replace_typography(text)
-        if is_gsm7(typographic):
-            text = typographic  # curly quotes alone must not force UCS-2
-        elif not allow_unicode:
-            text = to_gsm7(text)
-        parts.extend(split_message(text, max_segments=max_segments))
-    merged, cut = _merge_short(parts, max_segments)
+        parts.extend(split_message(_as_sent(text, allow_unicode), max_segments=max_segments))
+    room = MAX_BODY_CHARS - sum(len(line) + 1 for line in footer)
+    merged, cut = _merge_short(parts, max_segments, room)
     if cut:
         menu = []  # the menu text (last) did not fit: numbers must not map to unseen choices
-    return SmsReply(parts=merged, menu=menu)
+    merged = _merge_short([*merged, *footer], max_segments, MAX_BODY_CHARS)[0]
+    return SmsReply(parts=merged, menu=menu, feedback_prompt=bool(footer))
 
 
-def _merge_short(parts: List[str], max_segments: int) -> tuple[List[str], bool]:
+def _merge_short(
+    parts: List[str], max_segments: int, max_chars: int = MAX_BODY_CHARS
+) -> tuple[List[str], bool]:
     """Join consecutive parts while they still fit, so a reply uses as few messages as
     possible. Also says whether the character cap cut anything off the end."""
     merged: List[str] = []
@@ -82,7 +112,7 @@ def _merge_short(parts: List[str], max_segments: int) -> tuple[List[str], bool]:
     total = 0
     capped: List[str] = []
     for part in merged:
-        if total + len(part) > MAX_BODY_CHARS:
+        if total + len(part) > max_chars:
             return capped, True
         capped.append(part)
         total += len(part)

@@ -13,6 +13,10 @@ Closes the gaps of Rasa's socket.io channel:
   over them the answer is 429 with ``Retry-After`` and nothing reaches Rasa;
 - ``POST /end`` (the widget's "End chat", for shared computers) clears the session cookie; the
   conversation stays in the tracker store for staff review;
+- ``POST /feedback`` rates an answer of the session's own conversation (helpful / not helpful,
+  an optional comment): a ``SlotSet`` of ``answer_feedback`` in the tracker
+  (``assistant.channels.feedback``), counted against the message rate limits; the comment is
+  cleaned like a message and never logged;
 - input is checked like the REST channel's; a slow bot gets an apology with the phone number.
 
 The cookie is Secure when the browser came over https (the connection itself, or
@@ -51,6 +55,13 @@ from sanic import Blueprint, Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from assistant.channels.feedback import (
+    FeedbackNotRecorded,
+    Rating,
+    answer_at_or_before,
+    is_rateable,
+    record_feedback,
+)
 from assistant.channels.output import AnnotatedOutputChannel
 from assistant.channels.settings import (
     channel_or_off,
@@ -60,7 +71,7 @@ from assistant.channels.settings import (
 )
 from assistant.channels.web.answer_once import Handler, OnceAnswerer
 from assistant.channels.web.demo_page import render_demo_page
-from assistant.channels.web.history import conversation
+from assistant.channels.web.history import RATEABLE, conversation
 from assistant.channels.web.origins import OriginPolicy
 from assistant.channels.web.rate_limits import WebRateLimits, retry_after
 from assistant.channels.web.replies_store import (
@@ -78,6 +89,7 @@ from assistant.dialogue_names import (
     META_KB_ENTRY,
     WEB_CHANNEL,
 )
+from assistant.feedback import COMMENT_MAX_CHARS, AnswerFeedback, InvalidFeedback
 from assistant.knowledge import WEB, KnowledgeStore
 from assistant.proxies import (
     TrustedProxies,
@@ -217,6 +229,19 @@ class WebChatInput(InputChannel):
     def _session(self, request: Request) -> Optional[ChatSession]:
         return self.signer.read(request.cookies.get(self._cookie(request).name))
 
+    def _posting_session(self, request: Request) -> ChatSession | HTTPResponse:
+        """The chat session a message or a rating is posted in, or the answer refusing it:
+        429 over the message limits (which a request without a session counts against its
+        address too), 401 without a session."""
+        current = self._session(request)
+        sender_id = current.sender_id if current else None
+        wait = self.limits.message(self._client(request).address, sender_id)
+        if wait:
+            return self._too_many(request, wait)
+        if current is None:
+            return self._json(request, {"error": "no session"}, status=401)
+        return current
+
     def _set_cookie(self, request: Request, reply: HTTPResponse, value: str, max_age: int) -> None:
         spec = self._cookie(request)
         reply.cookies[spec.name] = value
@@ -338,13 +363,9 @@ class WebChatInput(InputChannel):
 
         @web.route("/message", methods=["POST"])
         async def message(request: Request) -> HTTPResponse:
-            current = self._session(request)
-            sender_id = current.sender_id if current else None
-            wait = self.limits.message(self._client(request).address, sender_id)
-            if wait:
-                return self._too_many(request, wait)
-            if current is None:
-                return self._json(request, {"error": "no session"}, status=401)
+            current = self._posting_session(request)
+            if isinstance(current, HTTPResponse):
+                return current
             try:
                 text, metadata = self._read_message(request)
             except RejectedMessage as error:
@@ -352,6 +373,35 @@ class WebChatInput(InputChannel):
             async with self._lock(current.sender_id):
                 messages = await self._answer(request.app, on_new_message, text, current, metadata)
             return self._json(request, {"messages": messages})
+
+        @web.route("/feedback", methods=["POST"])
+        async def feedback(request: Request) -> HTTPResponse:
+            current = self._posting_session(request)
+            if isinstance(current, HTTPResponse):
+                return current
+            try:
+                asked = self._read_feedback(request)
+            except RejectedMessage as error:
+                return self._json(request, {"error": error.reason}, status=error.status)
+            except InvalidFeedback as error:
+                return self._json(request, {"error": str(error)}, status=400)
+            rated = answer_at_or_before(asked.kb_entry or "", asked.answer_at or 0.0)
+            try:
+                recorded = await record_feedback(
+                    getattr(request.app.ctx, "agent", None),
+                    current.sender_id,
+                    rated,
+                    Rating(asked.rating, asked.comment),
+                    self.name(),
+                )
+            except FeedbackNotRecorded as error:
+                return self._json(request, {"error": error.reason}, status=error.status)
+            body = {
+                "rating": recorded.feedback.rating,
+                META_KB_ENTRY: recorded.feedback.kb_entry,
+                "timestamp": recorded.feedback.answer_at,
+            }
+            return self._json(request, body)
 
         @web.route("/demo", methods=["GET"])
         async def demo(request: Request) -> HTTPResponse:
@@ -406,6 +456,28 @@ class WebChatInput(InputChannel):
             metadata["title"] = title.strip()[:80]
         return text, metadata
 
+    def _read_feedback(self, request: Request) -> AnswerFeedback:
+        """The rating a ``/feedback`` body asks for (its ``timestamp`` is the rated message's,
+        as the widget got it). Raises ``RejectedMessage`` or ``InvalidFeedback``."""
+        try:
+            body = json.loads((request.body or b"").decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise RejectedMessage(400, "body is not UTF-8 JSON") from None
+        if not isinstance(body, dict):
+            raise RejectedMessage(400, "request body must be a JSON object")
+        entry, stamp = body.get(META_KB_ENTRY), body.get("timestamp")
+        if not isinstance(entry, str) or not entry:
+            raise RejectedMessage(400, "kb_entry must be a knowledge entry id")
+        if isinstance(stamp, bool) or not isinstance(stamp, (int, float)):
+            raise RejectedMessage(400, "timestamp must be the answer's timestamp")
+        return AnswerFeedback(
+            rating=str(body.get("rating")),
+            kb_entry=entry,
+            answer_at=float(stamp),
+            comment=_comment(body.get("comment")),
+            channel=self.name(),
+        )
+
     # -- answering, once per client id ------------------------------------------------------
 
     async def _answer(
@@ -433,7 +505,11 @@ class WebChatInput(InputChannel):
 
     def _apology(self) -> Dict[str, Any]:
         text = self.store.current().render(ENTRY_CONVERSATION_TECHNICAL_ERROR, WEB).text
-        return self._as_message({"text": text, META_KB_ENTRY: ENTRY_CONVERSATION_TECHNICAL_ERROR})
+        apology = self._as_message(
+            {"text": text, META_KB_ENTRY: ENTRY_CONVERSATION_TECHNICAL_ERROR}
+        )
+        # The channel's own apology is not in the tracker: there is no answer to rate.
+        return {**apology, RATEABLE: False}
 
     @staticmethod
     def _as_message(collected: Dict[str, Any]) -> Dict[str, Any]:
@@ -444,5 +520,18 @@ class WebChatInput(InputChannel):
             "timestamp": time.time(),
             META_EMERGENCY: bool(collected.get(META_EMERGENCY)),
             META_KB_ENTRY: collected.get(META_KB_ENTRY),
+            RATEABLE: is_rateable(collected),
             "client_id": None,
         }
+
+
+def _comment(value: Any) -> str:
+    """A rating's optional comment, cleaned like a message; "" when there is none."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return ""
+    try:
+        return clean_user_text(value, trusted_payloads=(), max_chars=COMMENT_MAX_CHARS)
+    except RejectedMessage as error:
+        if error.reason == "message is empty":  # only invisible characters
+            return ""
+        raise RejectedMessage(error.status, error.reason.replace("message", "comment")) from None

@@ -1,13 +1,21 @@
-"""The current conversation as the widget shows it, read from the tracker's events."""
+"""The current conversation as the widget shows it, read from the tracker's events, with the
+rating the patient gave each answer (so a reloaded widget shows it without browser storage)."""
 
 from __future__ import annotations
 
 from typing import Any, Dict, List, Sequence
 
+from assistant.channels.feedback import feedback_for, is_rateable
+from assistant.channels.session_events import current_session
 from assistant.dialogue_names import META_EMERGENCY, META_KB_ENTRY
 
+__all__ = ["bot_message", "conversation", "current_session"]
+
 # A widget message carries the bot message's ``emergency`` and ``kb_entry`` under the same
-# names (widget/widget.js reads ``message.emergency``).
+# names (widget/widget.js reads ``message.emergency``), ``rateable`` (the widget offers the
+# helpful / not helpful buttons) and, once rated, ``feedback`` (the latest rating).
+RATEABLE = "rateable"
+FEEDBACK = "feedback"
 
 
 def _user_message(event: Dict[str, Any]) -> Dict[str, Any]:
@@ -33,28 +41,25 @@ def bot_message(event: Dict[str, Any]) -> Dict[str, Any]:
         "timestamp": event.get("timestamp"),
         META_EMERGENCY: bool(metadata.get(META_EMERGENCY)),
         META_KB_ENTRY: metadata.get(META_KB_ENTRY),
+        RATEABLE: is_rateable(metadata),
         "client_id": None,
     }
 
 
-def current_session(events: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """The events since the latest session start, with the messages the session-start action
-    sent (Rasa records them just before the ``session_started`` event)."""
-    start = 0
-    for index, event in enumerate(events):
-        if event.get("event") == "session_started":
-            start = index
-    while start > 0 and events[start - 1].get("event") == "bot":
-        start -= 1
-    return list(events[start:])
-
-
 def conversation(events: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    """User and bot messages of the current session, oldest first."""
+    """User and bot messages of the current session, oldest first; a rated answer carries
+    its latest rating."""
+    session = current_session(events)
+    ratings = feedback_for(session)
     messages = []
-    for event in current_session(events):
+    for event in session:
         if event.get("event") == "user":
             messages.append(_user_message(event))
         elif event.get("event") == "bot" and event.get("text"):
-            messages.append(bot_message(event))
+            message = bot_message(event)
+            stamp = event.get("timestamp")
+            rated = ratings.get(float(stamp)) if isinstance(stamp, (int, float)) else None
+            if message[RATEABLE] and rated is not None and rated.kb_entry == message[META_KB_ENTRY]:
+                message[FEEDBACK] = rated.rating
+            messages.append(message)
     return messages

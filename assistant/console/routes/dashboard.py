@@ -7,10 +7,14 @@ from datetime import date, datetime, timedelta
 
 from sanic import Blueprint, HTTPResponse, Request
 
+from assistant.console.callback_metrics import callback_figures
 from assistant.console.charts import bar_chart, column_chart
 from assistant.console.dashboard import dashboard
+from assistant.console.feedback_stats import feedback_stats
 from assistant.console.inbox import InboxFilters
+from assistant.console.routes.alerts import dashboard_panel
 from assistant.console.routes.render import render
+from assistant.console.routes.topics import DASHBOARD_GROUPS, topics_view
 
 bp = Blueprint("dashboard")
 DEFAULT_DAYS = 30
@@ -28,7 +32,19 @@ async def show(request: Request) -> HTTPResponse:
         first, last = last, first
     first = max(first, last - timedelta(days=MAX_DAYS - 1))
     figures = await app.ctx.db.run(dashboard, first, last, app.ctx.tz)
+    feedback = await app.ctx.db.run(feedback_stats, first, last, app.ctx.tz)
+    callback_stats = await app.ctx.db.run(
+        callback_figures,
+        first,
+        last,
+        app.ctx.tz,
+        app.ctx.clock(),
+        app.ctx.open_hours,
+        app.ctx.settings.callback_target_minutes,
+    )
     signoff = await asyncio.to_thread(app.ctx.knowledge.state)
+    topics = await topics_view(request, first, last)
+    alert_panel = await dashboard_panel(app)
     return render(
         request,
         "dashboard.html",
@@ -37,4 +53,9 @@ async def show(request: Request) -> HTTPResponse:
         intents_chart=bar_chart(figures.top_intents),
         problems=filters.problems,
         signoff=signoff,
+        alert_panel=alert_panel,
+        callback_stats=callback_stats,
+        feedback=feedback,
+        topics=topics,
+        topics_limit=DASHBOARD_GROUPS,
     )

@@ -188,6 +188,7 @@ async def test_revealing_a_callback_number_is_audited(
 ) -> None:
     client = await reviewer_on_conversation(console, events)
     await client.get("/callbacks")
+    assert (await client.post("/callbacks/1/claim", {"view": "open"})).status_code == 302
     since = mark(console)
     reply = await client.post("/callbacks/1/reveal", {"view": "open"})
     assert reply.status_code == 200
@@ -269,9 +270,9 @@ async def test_correcting_an_intent_is_audited(console: Console, events: EventWr
 async def test_callback_status_changes_are_audited(console: Console, events: EventWriter) -> None:
     client = await reviewer_on_conversation(console, events)
     since = mark(console)
-    reply = await client.post("/callbacks/1/status", {"status": "called", "view": "open"})
+    reply = await client.post("/callbacks/1/status", {"status": "no_answer", "view": "open"})
     assert reply.status_code == 302
-    only_audit_row(console, since, "rita", "callback_status", "callback 1", "new -> called")
+    only_audit_row(console, since, "rita", "callback_status", "callback 1", "new -> no_answer")
     since = mark(console)
     refused = await client.post("/callbacks/1/status", {"status": "new", "view": "open"})
     assert refused.status_code == 400

@@ -15,6 +15,8 @@ from assistant.console import audit, schema
 from assistant.console.export import CSV_COLUMNS
 from assistant.console.retention import DAY_S, purge_older_than
 from assistant.console.review import add_note, add_tag, correct_intent
+from assistant.dialogue_names import HELPFUL, NOT_HELPFUL
+from assistant.feedback import AnswerFeedback
 from assistant.stores.replica_tables import web_client_messages
 from bench.console_harness import Console, ConsoleClient, EventWriter
 from tests.assistant.console.builders import (
@@ -32,6 +34,7 @@ CONSOLE_TABLES = (
     schema.corrections,
     schema.callbacks,
     schema.callback_changes,
+    schema.feedback,
 )
 
 
@@ -204,6 +207,8 @@ def seed_old_and_new(console: Console, events: EventWriter) -> Dict[str, Any]:
     events.session("old")
     events.user("old", "old question 310-555-0123", "nlu_fallback")
     events.callback("old", "Olive", "+13105550123", "mornings")
+    events.bot("old", "We will call you.", "contacts.callback")
+    events.feedback("old", AnswerFeedback(NOT_HELPFUL, "contacts.callback", events.at, "2 slow"))
     events.session("both")
     events.user("both", "old session", "greet")
     old_last = last_event_id(console.db)
@@ -213,6 +218,8 @@ def seed_old_and_new(console: Console, events: EventWriter) -> Dict[str, Any]:
     events.session("new")
     events.user("new", "new question", "nlu_fallback")
     events.callback("new", "Nia", "+14245550199", "evenings")
+    events.bot("new", "We will call you.", "contacts.callback")
+    events.feedback("new", AnswerFeedback(HELPFUL, "contacts.callback", events.at))
     console.index()
 
     old_question = rows(
@@ -235,7 +242,7 @@ def seed_old_and_new(console: Console, events: EventWriter) -> Dict[str, Any]:
                 {
                     "callback_id": cid,
                     "from_status": "new",
-                    "to_status": "called",
+                    "to_status": "no_answer",
                     "changed_by": "rita",
                     "changed_at": now,
                 }
@@ -288,6 +295,7 @@ def test_purge_deletes_old_conversations_everywhere(console: Console, events: Ev
     (nia,) = rows(console.db, schema.callbacks)
     assert [r.callback_id for r in rows(console.db, schema.callback_changes)] == [nia.id]
     assert count(console, schema.unanswered) == 1
+    assert [r.rating for r in rows(console.db, schema.feedback)] == [HELPFUL]
     assert console.audit_rows() == audit_before
 
 

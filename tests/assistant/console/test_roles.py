@@ -230,13 +230,15 @@ async def test_reviewer_uses_the_callback_queue(console: Console, events: EventW
     assert queue.status_code == 200
     assert "Pat Example" in queue.text
     assert PHONE not in queue.text
+    claimed = await reviewer.post("/callbacks/1/claim", {"view": "open"})
+    assert claimed.status_code == 302
     revealed = await reviewer.post("/callbacks/1/reveal", {"view": "open"})
     assert revealed.status_code == 200
     assert PHONE in revealed.text
-    moved = await reviewer.post("/callbacks/1/status", {"status": "called", "view": "open"})
+    moved = await reviewer.post("/callbacks/1/status", {"status": "reached", "view": "open"})
     assert moved.status_code == 302
     assert [(r.status, r.updated_by) for r in rows(console, schema.callbacks)] == [
-        ("called", "rita")
+        ("reached", "rita")
     ]
 
 

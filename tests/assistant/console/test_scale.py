@@ -299,6 +299,7 @@ def query_plan(engine: Engine, statement: str, parameters: Sequence[Any]) -> Lis
         ({"channel": "sms", "sort": "oldest"}, "ix_console_conv_channel"),
         ({"page": "1000"}, "ix_console_conv_started"),
         ({"from": "2026-10-01", "to": "2026-10-07"}, "ix_console_conv_started"),
+        ({"feedback": "not_helpful"}, "ix_console_conv_started"),
     ],
     ids=str,
 )

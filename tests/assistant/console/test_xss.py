@@ -104,13 +104,19 @@ async def test_bot_text_and_callback_details_are_escaped(admin: ConsoleClient) -
 
 
 async def test_dashboard_shows_unanswered_questions_as_text(admin: ConsoleClient) -> None:
-    page = (await admin.get("/dashboard")).text
-
+    """The grouped questions (labels and examples) on the dashboard and the Topics page."""
     masker = support_masker()
-    for payload in PAYLOADS:
-        question = normalise_question(payload, masker)
-        assert f"<tr><td>{escaped(question)}</td>" in page
-    assert_no_injected_markup(page)
+    questions = {escaped(normalise_question(payload, masker)) for payload in PAYLOADS}
+    for path in ("/dashboard", "/topics"):
+        page = (await admin.get(path)).text
+
+        shown = re.findall(r'class="topic-label">([^<]*)<', page) + [
+            example
+            for examples in re.findall(r'<ul class="topic-examples">(.*?)</ul>', page, re.S)
+            for example in re.findall(r"<li>([^<]*)</li>", examples)
+        ]
+        assert shown and set(shown) <= questions, path
+        assert_no_injected_markup(page)
 
 
 async def test_corrections_page_shows_messages_as_text(
@@ -137,6 +143,7 @@ async def test_callback_queue_shows_details_as_text(admin: ConsoleClient) -> Non
     assert f"<td>{escaped(CALLBACK_TIME)}</td>" in page
     assert CALLBACK_NAME not in page and CALLBACK_TIME not in page
     assert_no_injected_markup(page)
+    assert (await admin.post("/callbacks/1/claim", {})).status_code == 302
     revealed = (await admin.post("/callbacks/1/reveal", {})).text
     assert f"<td>{escaped(CALLBACK_TIME)}</td>" in revealed
     assert_no_injected_markup(revealed)
