@@ -203,7 +203,8 @@ async def test_waiting_for_another_attempt_returns_its_replies_or_gives_up() -> 
     assert (await store.claim(*KEY)).state is ClaimState.BUSY
     started = time.monotonic()
     assert await store.wait_for_replies(*KEY, timeout_s=0.2) is None
-    assert 0.2 <= time.monotonic() - started < 1.0
+    # asyncio runs a timer that is due within its clock's resolution early (0.1998 s seen).
+    assert 0.19 <= time.monotonic() - started < 1.0
 
     async def answer_later() -> None:
         await asyncio.sleep(0.1)
