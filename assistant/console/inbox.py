@@ -280,3 +280,18 @@ def known_tags(connection: Connection) -> List[str]:
     table = schema.tags
     query = sa.select(table.c.tag).distinct().order_by(table.c.tag).limit(200)
     return [r[0] for r in connection.execute(query)]
+
+
+# The dashboard's and the Unanswered page's date range: the last 30 days by default, at most a year.
+RANGE_DEFAULT_DAYS = 30
+RANGE_MAX_DAYS = 366
+
+
+def date_range(filters: InboxFilters, today: date) -> Tuple[date, date]:
+    """The range ``filters`` ask for, in order, ending today by default and at most
+    ``RANGE_MAX_DAYS`` long."""
+    last: date = filters.date_to or today
+    first: date = filters.date_from or last - timedelta(days=RANGE_DEFAULT_DAYS - 1)
+    if first > last:
+        first, last = last, first
+    return max(first, last - timedelta(days=RANGE_MAX_DAYS - 1)), last

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from sanic import Blueprint, HTTPResponse, Request
 
@@ -11,26 +11,19 @@ from assistant.console.callback_metrics import callback_figures
 from assistant.console.charts import bar_chart, column_chart
 from assistant.console.dashboard import dashboard
 from assistant.console.feedback_stats import feedback_stats
-from assistant.console.inbox import InboxFilters
+from assistant.console.inbox import InboxFilters, date_range
 from assistant.console.routes.alerts import dashboard_panel
 from assistant.console.routes.render import render
 from assistant.console.routes.topics import DASHBOARD_GROUPS, topics_view
 
 bp = Blueprint("dashboard")
-DEFAULT_DAYS = 30
-MAX_DAYS = 366
 
 
 @bp.get("/dashboard")
 async def show(request: Request) -> HTTPResponse:
     app = request.app
     filters = InboxFilters.parse(request.args)
-    today = datetime.fromtimestamp(app.ctx.clock(), app.ctx.tz).date()
-    last: date = filters.date_to or today
-    first: date = filters.date_from or last - timedelta(days=DEFAULT_DAYS - 1)
-    if first > last:
-        first, last = last, first
-    first = max(first, last - timedelta(days=MAX_DAYS - 1))
+    first, last = date_range(filters, datetime.fromtimestamp(app.ctx.clock(), app.ctx.tz).date())
     figures = await app.ctx.db.run(dashboard, first, last, app.ctx.tz)
     feedback = await app.ctx.db.run(feedback_stats, first, last, app.ctx.tz)
     callback_stats = await app.ctx.db.run(

@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import List, Optional, Tuple
+from typing import List, Optional
 from urllib.parse import urlencode
 
 from sanic import Blueprint, HTTPResponse, Request, Sanic, response
 
-from assistant.console.inbox import InboxFilters, local_midnight
+from assistant.console.inbox import InboxFilters, date_range, local_midnight
 from assistant.console.numbers import parse_small_int
 from assistant.console.review import ReviewError
 from assistant.console.routes.guards import MAX_ID, audit_staff_action, form_value
@@ -43,8 +43,6 @@ from assistant.console.topics import (
 )
 
 bp = Blueprint("topics", url_prefix="/topics")
-DEFAULT_DAYS = 30
-MAX_DAYS = 366
 DASHBOARD_GROUPS = 10
 
 
@@ -68,16 +66,6 @@ class TopicsView:
     @property
     def range_query(self) -> str:
         return urlencode({"from": self.first_day.isoformat(), "to": self.last_day.isoformat()})
-
-
-def chosen_range(request: Request, filters: InboxFilters) -> Tuple[date, date]:
-    """The range asked for: the last 30 days by default, at most a year, in order."""
-    today = datetime.fromtimestamp(request.app.ctx.clock(), request.app.ctx.tz).date()
-    last: date = filters.date_to or today
-    first: date = filters.date_from or last - timedelta(days=DEFAULT_DAYS - 1)
-    if first > last:
-        first, last = last, first
-    return max(first, last - timedelta(days=MAX_DAYS - 1)), last
 
 
 async def topics_view(request: Request, first: date, last: date) -> TopicsView:
@@ -119,7 +107,8 @@ def _refused(request: Request, message: str) -> HTTPResponse:
 @bp.get("")
 async def topics(request: Request) -> HTTPResponse:
     filters = InboxFilters.parse(request.args)
-    first, last = chosen_range(request, filters)
+    today = datetime.fromtimestamp(request.app.ctx.clock(), request.app.ctx.tz).date()
+    first, last = date_range(filters, today)
     view = await topics_view(request, first, last)
     saved = request.args.get("saved", "")
     count = parse_small_int(request.args.get("n", ""), 6) or 0
