@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Optional
 from zoneinfo import ZoneInfo
 
-from assistant.knowledge.models import SupportLine
+from assistant.knowledge.models import SpanishDates, SupportLine
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,16 @@ def line_status(now: dt.datetime, line: SupportLine) -> LineStatus:
     )
 
 
-def format_opening(next_open: dt.datetime) -> str:
-    """E.g. "6:00 AM on Monday, November 30" (the knowledge text adds the time zone)."""
+def format_opening(next_open: dt.datetime, spanish: Optional[SpanishDates] = None) -> str:
+    """E.g. "6:00 AM on Monday, November 30", or with ``spanish`` (from contacts.yml) "el lunes
+    30 de noviembre a las 6:00 AM" (the knowledge text adds the time zone)."""
     hour = next_open.strftime("%I").lstrip("0")
-    return f"{hour}:{next_open:%M %p} on {next_open:%A, %B} {next_open.day}"
+    time = f"{hour}:{next_open:%M %p}"
+    if spanish is not None:
+        return spanish.opening.format(
+            weekday=spanish.weekdays[next_open.weekday()],
+            day=next_open.day,
+            month=spanish.months[next_open.month - 1],
+            time=time,
+        )
+    return f"{time} on {next_open:%A, %B} {next_open.day}"

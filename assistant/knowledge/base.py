@@ -5,13 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from assistant.dialogue_names import (
+    ENTRY_CONVERSATION_TRANSLATION_PENDING,
+    LANGUAGE_EN,
+    LANGUAGE_ES,
+)
 from assistant.knowledge.markdown import escape_markdown
 from assistant.knowledge.models import Button, Contacts, Entry
 
 WEB = "web"
 SMS = "sms"
-EN = "en"
-ES = "es"
+EN = LANGUAGE_EN
+ES = LANGUAGE_ES
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,23 @@ class RenderedAnswer:
     text: str
     buttons: Tuple[Button, ...]
     language: str = EN
+    # Spanish asked for but the translation is out of date or missing: the English text comes
+    # with this one-line Spanish note, sent before it.
+    note: Optional[str] = None
+
+
+def _spanish_buttons(entry: Entry) -> Tuple[Button, ...]:
+    """The entry's buttons with their Spanish titles. A button that sends its own title back
+    as text (a reply such as "Morning", not a ``/intent``) sends the Spanish title instead."""
+    if entry.es is None:
+        return ()
+    return tuple(
+        Button(
+            title=title,
+            payload=title if button.payload == button.title else button.payload,
+        )
+        for title, button in zip(entry.es.buttons, entry.buttons, strict=True)
+    )
 
 
 class KnowledgeBase:
@@ -44,6 +66,7 @@ class KnowledgeBase:
                 self._by_intent.setdefault(intent, []).append(entry)
         self._button_payloads = sorted(
             {button.payload for entry in entries for button in entry.buttons}
+            | {button.payload for entry in entries for button in _spanish_buttons(entry)}
         )
 
     @property
@@ -95,21 +118,38 @@ class KnowledgeBase:
     ) -> RenderedAnswer:
         """Fill the entry's web (markdown) or SMS text with contact details and ``params``.
 
-        ``language="es"`` takes the entry's Spanish text where it has one, else the English.
-        ``params`` are run-time values (some typed by the patient): in the markdown (web) form
-        they are escaped, so they show as typed and never as links, emphasis or HTML."""
+        ``language="es"`` takes the entry's Spanish texts and button titles when its translation
+        is current. When the translation is stale (the English changed since) or missing, the
+        English comes back with a one-line Spanish ``note`` saying so, never an out-of-date
+        Spanish fact. ``params`` are run-time values (some typed by the patient): in the
+        markdown (web) form they are escaped, so they show as typed and never as links,
+        emphasis or HTML."""
         entry = self.get(entry_id)
-        values = dict(self.contacts.placeholder_values(channel_kind))
         missing = set(entry.params) - set(params or {})
         if missing:
             raise ValueError(f"entry {entry_id!r} needs params {sorted(missing)}")
+        spanish = language == ES and entry.es is not None and entry.spanish_is_current
+        values = dict(self.contacts.placeholder_values(channel_kind, ES if spanish else EN))
         literal = (lambda text: text) if channel_kind == SMS else escape_markdown
         values.update({key: literal(str(value)) for key, value in (params or {}).items()})
-        texts = entry.es if language == ES and entry.es is not None else entry
-        template = texts.sms if channel_kind == SMS else texts.answer
+        if spanish and entry.es is not None:
+            template = entry.es.sms if channel_kind == SMS else entry.es.answer
+            buttons = _spanish_buttons(entry)
+        else:
+            template = entry.sms if channel_kind == SMS else entry.answer
+            buttons = tuple(entry.buttons)
+        note = None
+        pending = ENTRY_CONVERSATION_TRANSLATION_PENDING
+        if language == ES and not spanish and entry_id != pending and self.has(pending):
+            note = self.render(pending, channel_kind, None, ES).text
         return RenderedAnswer(
             entry_id=entry.id,
             text=template.format_map(values),
-            buttons=tuple(entry.buttons),
-            language=ES if texts is entry.es else EN,
+            buttons=buttons,
+            language=ES if spanish else EN,
+            note=note,
         )
+
+    def spanish_is_current(self, entry_id: str) -> bool:
+        """The entry has a Spanish translation of its English as it is now."""
+        return self.get(entry_id).spanish_is_current

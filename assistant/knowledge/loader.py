@@ -13,6 +13,8 @@ from assistant.knowledge.models import SMS_MAX_CHARS, Contacts, Entry, Knowledge
 from assistant.triage.tiers import SPANISH_FLOOR_INTENTS, TIER_INTENTS
 
 CONTACTS_FILE = "contacts.yml"
+# libyaml's safe loader where PyYAML has it: the knowledge loads about ten times faster.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class KnowledgeError(ValueError):
@@ -22,7 +24,7 @@ class KnowledgeError(ValueError):
 def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
+            return yaml.load(handle, Loader=_SAFE_LOADER)  # noqa: S506 - a safe loader
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
         raise KnowledgeError(f"{path}: cannot read: {error}") from error
 

@@ -7,13 +7,15 @@ files at load time so a bad edit fails fast with the file and entry named.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 import string
+import unicodedata
 from typing import Any, Dict, List, Literal, Optional, Set, Tuple
 
 from pydantic import BaseModel, Extra, Field, validator
 
-from assistant.dialogue_names import EMERGENCY, SELF_HARM
+from assistant.dialogue_names import EMERGENCY, LANGUAGE_EN, LANGUAGE_ES, SELF_HARM
 
 SMS_MAX_CHARS = 300
 ENTRY_ID_PATTERN = r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"
@@ -45,6 +47,21 @@ GSM7_CHARACTERS = set(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
     "^{}\\[~]|€"
 )
+
+
+def fold_to_gsm7(text: str) -> str:
+    """``text`` with each character outside GSM-7 replaced by its unaccented letter when that
+    one is in GSM-7 ("información" becomes "informacion"; é, ñ, ü, ¿ and ¡ are GSM-7 and stay)."""
+    folded = []
+    for ch in text:
+        if ch not in GSM7_CHARACTERS:
+            base = "".join(
+                c for c in unicodedata.normalize("NFD", ch) if unicodedata.category(c) != "Mn"
+            )
+            if base and all(c in GSM7_CHARACTERS for c in base):
+                ch = base
+        folded.append(ch)
+    return "".join(folded)
 
 
 def placeholders_in(text: str) -> Set[str]:
@@ -96,15 +113,28 @@ class Source(_Strict):
     red_flags: Optional[Citation] = None
 
 
-def _check_sms(value: str) -> str:
+def _check_sms(value: str, fold_accents: bool = False) -> str:
+    """Short, plain and GSM-7; with ``fold_accents`` (Spanish), GSM-7 once the SMS channel
+    has folded the accents GSM-7 lacks."""
     if len(value) > SMS_MAX_CHARS:
         raise ValueError(f"sms form is {len(value)} characters; the limit is {SMS_MAX_CHARS}")
     if re.search(r"\*\*|\]\(|^#|^- ", value, flags=re.MULTILINE):
         raise ValueError("sms form must be plain text, without markdown")
-    outside = sorted({ch for ch in value if ch not in GSM7_CHARACTERS and ch not in "{}"})
+    sent = fold_to_gsm7(value) if fold_accents else value
+    outside = sorted({ch for ch in sent if ch not in GSM7_CHARACTERS and ch not in "{}"})
     if outside:
         raise ValueError(f"sms form has characters outside GSM-7: {outside!r}")
     return value
+
+
+FINGERPRINT_CHARS = 12
+
+
+def english_fingerprint(answer: str, sms: str, button_titles: List[str]) -> str:
+    """What a translation records of the English it translates: a short hash of the entry's
+    English answer, SMS form and button titles. Any change to them makes the Spanish stale."""
+    text = "\x1f".join([answer.strip(), sms.strip(), *button_titles])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:FINGERPRINT_CHARS]
 
 
 def _clean_synonym(value: str) -> str:
@@ -114,15 +144,23 @@ def _clean_synonym(value: str) -> str:
     return value
 
 
-class Translation(_Strict):
-    """An entry in Spanish: its texts, and the Spanish phrases the matchers find it by.
+TRANSLATION_REVIEW_STATES = ("pending", "approved")
 
-    The SMS form stays in GSM-7 (so accents other than é are folded: "dolor tambien") and uses
-    the same placeholders as the English one.
+
+class Translation(_Strict):
+    """An entry in Spanish: its texts, its button titles, the Spanish phrases the matchers
+    find it by, which English it translates (``translates``: the English fingerprint when it
+    was written) and its own review state. It shares the entry's ``source``.
+
+    The SMS form is written with accents; the SMS channel folds the ones GSM-7 lacks
+    (``fold_to_gsm7``). Both forms use the same placeholders as the English ones.
     """
 
+    translates: str = Field(..., regex=rf"^[0-9a-f]{{{FINGERPRINT_CHARS}}}$")
+    review: Literal["pending", "approved"]
     answer: str = Field(..., min_length=1)
     sms: str = Field(..., min_length=1)
+    buttons: List[str] = Field(default_factory=list)
     synonyms: List[str] = Field(default_factory=list)
 
     @validator("answer", "sms")
@@ -131,7 +169,14 @@ class Translation(_Strict):
 
     @validator("sms")
     def _sms_is_short_plain_gsm7(cls, value: str) -> str:
-        return _check_sms(value)
+        return _check_sms(value, fold_accents=True)
+
+    @validator("buttons", each_item=True)
+    def _short_title(cls, value: str) -> str:
+        value = value.strip()
+        if not 1 <= len(value) <= 40:
+            raise ValueError("a button title has 1 to 40 characters")
+        return value
 
     @validator("synonyms", each_item=True)
     def _clean_synonym(cls, value: str) -> str:
@@ -223,7 +268,23 @@ class Entry(_Strict):
         general_safety = set(values.get("intents") or []) & PATTERN_INTENTS
         if value.synonyms and not values.get("entity") and not general_safety:
             raise ValueError("es.synonyms need an entity (or an emergency entry) to be matched as")
+        english_buttons = values.get("buttons") or []
+        if len(value.buttons) != len(english_buttons):
+            raise ValueError(
+                f"es.buttons has {len(value.buttons)} titles; the entry has "
+                f"{len(english_buttons)} buttons (one Spanish title each, same order)"
+            )
         return value
+
+    @property
+    def fingerprint(self) -> str:
+        """The fingerprint of this entry's English texts (what a current translation records)."""
+        return english_fingerprint(self.answer, self.sms, [button.title for button in self.buttons])
+
+    @property
+    def spanish_is_current(self) -> bool:
+        """A Spanish translation exists and translates the English as it is now."""
+        return self.es is not None and self.es.translates == self.fingerprint
 
     @property
     def entity_pair(self) -> Optional[Tuple[str, str]]:
@@ -241,6 +302,7 @@ class SupportLine(_Strict):
     opens: dt.time
     closes: dt.time
     hours_text: str
+    hours_text_es: str
 
     @validator("timezone")
     def _known_zone(cls, value: str) -> str:
@@ -260,17 +322,33 @@ class SupportLine(_Strict):
         return value
 
 
+class SpanishDates(_Strict):
+    """How a Spanish answer names a day and time ("el lunes 30 de noviembre a las 6:00 AM")."""
+
+    weekdays: List[str] = Field(..., min_items=7, max_items=7)  # Monday first
+    months: List[str] = Field(..., min_items=12, max_items=12)  # January first
+    opening: str = Field(..., min_length=1)  # with {weekday}, {day}, {month} and {time}
+
+    @validator("opening")
+    def _known_fields(cls, value: str) -> str:
+        if placeholders_in(value) != {"weekday", "day", "month", "time"}:
+            raise ValueError("opening uses exactly {weekday}, {day}, {month} and {time}")
+        return value
+
+
 class Contacts(_Strict):
     organisation: str
     support_line: SupportLine
     emergency_number: str
     crisis_line: str
     example_phone: str
+    spanish_dates: SpanishDates
     source: str
     last_reviewed: dt.date
 
-    def placeholder_values(self, channel_kind: str) -> Dict[str, str]:
-        """Values of the contact placeholders for a ``web`` (markdown) or ``sms`` text."""
+    def placeholder_values(self, channel_kind: str, language: str = LANGUAGE_EN) -> Dict[str, str]:
+        """Values of the contact placeholders for a ``web`` (markdown) or ``sms`` text, in
+        English or (``language="es"``) Spanish."""
         line = self.support_line
         plain_phone = f"{line.display} ({line.digits})"
         link = f"[{line.display}](tel:{line.tel}) ({line.digits})"
@@ -278,7 +356,7 @@ class Contacts(_Strict):
             "organisation": self.organisation,
             "support_link": link if channel_kind == "web" else plain_phone,
             "support_phone": plain_phone,
-            "support_hours": line.hours_text,
+            "support_hours": line.hours_text_es if language == LANGUAGE_ES else line.hours_text,
             "emergency_number": self.emergency_number,
             "crisis_line": self.crisis_line,
             "example_phone": self.example_phone,

@@ -129,6 +129,7 @@ def test_second_general_entry_for_an_intent_is_rejected(knowledge_copy: Path) ->
         entry = _entry(data, "cancer_origin.lung")
         entry.pop("entity")
         entry["synonyms"] = []
+        entry["es"]["synonyms"] = []
 
     _edit(knowledge_copy, "cancer_origin.yml", drop_entity)
     with pytest.raises(KnowledgeError, match=r"'cancer_origin.lung'.*already has the general"):
