@@ -21,6 +21,8 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from assistant.language.folding import fold_accents
+
 WORD_NGRAMS = (1, 2)
 CHAR_NGRAMS = (1, 4)
 FILES = ("word_idf.npy", "char_idf.npy", "coef.npy", "intercept.npy", "meta.json")
@@ -31,6 +33,7 @@ def _word_vectorizer(vocabulary: Dict[str, int] | None = None) -> TfidfVectorize
         tokenizer=str.split,
         token_pattern=None,
         lowercase=False,
+        preprocessor=fold_accents,
         ngram_range=WORD_NGRAMS,
         sublinear_tf=True,
         vocabulary=vocabulary,
@@ -40,7 +43,8 @@ def _word_vectorizer(vocabulary: Dict[str, int] | None = None) -> TfidfVectorize
 def _char_vectorizer(vocabulary: Dict[str, int] | None = None) -> TfidfVectorizer:
     return TfidfVectorizer(
         analyzer="char_wb",
-        lowercase=True,
+        lowercase=False,  # fold_accents lower-cases
+        preprocessor=fold_accents,
         ngram_range=CHAR_NGRAMS,
         sublinear_tf=True,
         vocabulary=vocabulary,

@@ -36,7 +36,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from assistant.dialogue_names import NLU_FALLBACK, PARSE_LANGUAGE, PARSE_STATEMENT, PARSE_TRIAGE
+from assistant.dialogue_names import NLU_FALLBACK, PARSE_STATEMENT, PARSE_TRIAGE
 from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.store import KnowledgeStore, knowledge_dir_from_env
 from assistant.nlu.terms import TRIAGE_LABEL, BilingualTermIndex, TermMatch
@@ -51,7 +51,6 @@ FLOORS_KEY = "classifier_floors"
 NEGATED_FLOOR_KEY = "negated_floor"
 TRIAGE = PARSE_TRIAGE
 STATEMENT = PARSE_STATEMENT
-LANGUAGE = PARSE_LANGUAGE
 FALLBACK_THRESHOLD_KEY = "fallback_threshold"
 
 
@@ -115,13 +114,12 @@ class KnowledgeTermMatcher(GraphComponent, EntityExtractorMixin):
             if not text:
                 continue
             matches = index.find(text)
-            found = [self._as_entity(m) for m in matches if self._is_entity(m)]
+            found = self._entities(matches)
             if found:
                 entities = message.get(ENTITIES, []) + found
                 message.set(ENTITIES, self.add_extractor_name(entities), add_to_output=True)
             result = decide(text, matches, message.get(INTENT_RANKING_KEY) or [], self._settings)
             message.set(TRIAGE, result.as_dict(), add_to_output=True)
-            message.set(LANGUAGE, result.language, add_to_output=True)
             if result.intent is not None:
                 self._force_intent(message, result)
                 continue
@@ -158,6 +156,18 @@ class KnowledgeTermMatcher(GraphComponent, EntityExtractorMixin):
         if match.negated:
             return False
         return match.entity != TRIAGE_LABEL
+
+    def _entities(self, matches: List[TermMatch]) -> List[Dict[Text, Any]]:
+        """One entity per term and place: the English and the Spanish index may both find a
+        term ("fatigue" is a typo away from "fatiga")."""
+        seen = set()
+        entities = []
+        for match in matches:
+            key = (match.entity, match.value, match.start, match.end)
+            if self._is_entity(match) and key not in seen:
+                seen.add(key)
+                entities.append(self._as_entity(match))
+        return entities
 
     @staticmethod
     def _as_entity(match: TermMatch) -> Dict[Text, Any]:

@@ -172,7 +172,9 @@ class TermIndex:
     def __init__(self, knowledge: KnowledgeBase, language: str = EN) -> None:
         self.language = language
         self._nlp = blank_pipeline(language)
-        self._matcher = Matcher(self._nlp.vocab)
+        # The patterns are built here, not written by hand: spaCy's per-pattern schema check
+        # (validate=True, its default) would take most of the build time.
+        self._matcher = Matcher(self._nlp.vocab, validate=False)
         self._labels: Dict[str, _Label] = {}
         vocabulary: set[str] = set()
         # Inflected forms of pattern words and their keys ("vomiting" -> "vomit"), so a typo

@@ -56,8 +56,10 @@ def _entity_values(parse_data: Mapping[str, Any], name: str) -> List[str]:
     ]
 
 
-def read_triage(parse_data: Mapping[str, Any]) -> TriageReading:
-    """The tiers, red flags, side effects and language of a message's parse data."""
+def read_triage(parse_data: Mapping[str, Any], default_language: str = EN) -> TriageReading:
+    """The tiers, red flags, side effects and language of a message's parse data: Spanish when
+    the triage's own reading (a Spanish red-flag phrase) or the detector says so, else what
+    either says, else ``default_language`` (the conversation's)."""
     triage = parse_data.get(PARSE_TRIAGE) or {}
     tiers = {tier for tier in map(tier_of, triage.get(TRIAGE_TIERS) or []) if tier is not None}
     intent = tier_of((parse_data.get("intent") or {}).get("name"))
@@ -69,7 +71,8 @@ def read_triage(parse_data: Mapping[str, Any]) -> TriageReading:
     side_effects += [
         v for v in _entity_values(parse_data, SIDE_EFFECT_ENTITY) if v not in side_effects
     ]
-    language = parse_data.get(PARSE_LANGUAGE) or triage.get(TRIAGE_LANGUAGE)
+    readings = (triage.get(TRIAGE_LANGUAGE), parse_data.get(PARSE_LANGUAGE))
+    language = ES if ES in readings else next((r for r in readings if r), default_language)
     return TriageReading(
         tiers=frozenset(tiers),
         red_flags=tuple(red_flags),

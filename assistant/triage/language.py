@@ -10,9 +10,9 @@ no aguanto") is mixed: safety answers then come in both languages.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Optional, Tuple
 
+from assistant.language.folding import fold_accents
 from assistant.triage.vocabulary import known_words
 
 EN = "en"
@@ -46,13 +46,7 @@ _SPANISH_MARKS = re.compile(r"[¿¡ñáíóúü]")
 _WORD = re.compile(r"[^\W\d_]+")
 
 
-def _fold(word: str) -> str:
-    return "".join(
-        ch for ch in unicodedata.normalize("NFD", word) if unicodedata.category(ch) != "Mn"
-    )
-
-
-_SPANISH_FOLDED = frozenset(_fold(word) for word in _SPANISH_WORDS)
+_SPANISH_FOLDED = frozenset(fold_accents(word) for word in _SPANISH_WORDS)
 
 
 MIN_VOCABULARY_WORD = 4
@@ -65,7 +59,7 @@ def _scores(text: str) -> Tuple[int, int, int, int, int]:
     words = _WORD.findall(lowered)
     spanish = english = own_spanish = own_english = 0
     for word in words:
-        listed_es = word in _SPANISH_WORDS or _fold(word) in _SPANISH_FOLDED
+        listed_es = word in _SPANISH_WORDS or fold_accents(word) in _SPANISH_FOLDED
         listed_en = word in _ENGLISH_WORDS
         if listed_es or listed_en:
             spanish += listed_es

@@ -1,10 +1,13 @@
-"""The held-out sets are never trained on: no training example equals or nearly equals one of
-the held-out NLU set or of the safety corpus's held-out part."""
+"""The held-out sets are never trained on: no training example (English or Spanish, in
+``data/nlu/`` and ``data/nlu/es/``) equals or nearly equals one of the held-out NLU sets
+(English and Spanish) or of the safety corpus's held-out part. Accents and case are folded
+before comparing, so "qué es" and "que es" are the same text."""
 
 from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -16,14 +19,21 @@ ROOT = Path(__file__).resolve().parents[2]
 SIMILARITY_LIMIT = 0.9
 
 
+HELDOUT_EN = ROOT / "tests" / "nlu" / "heldout.yml"
+HELDOUT_ES = ROOT / "tests" / "nlu" / "heldout_es.yml"
+
+
 def _normalize(text: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9 ]", "", text.lower())).strip()
+    folded = "".join(
+        ch for ch in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(ch) != "Mn"
+    )
+    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9 ]", "", folded)).strip()
 
 
 def _training() -> list[str]:
     return [
         _normalize(t)
-        for path in sorted((ROOT / "data" / "nlu").glob("*.yml"))
+        for path in sorted((ROOT / "data" / "nlu").rglob("*.yml"))
         for t, _ in read_examples(path)
     ]
 
@@ -42,10 +52,11 @@ def _close_pairs(training: list[str], heldout: list[str]) -> list[tuple[str, str
     return close
 
 
-def test_no_training_example_is_a_copy_of_a_heldout_one() -> None:
-    heldout = [_normalize(t) for t, _ in read_examples(ROOT / "tests" / "nlu" / "heldout.yml")]
+@pytest.mark.parametrize(("path", "least"), [(HELDOUT_EN, 5 * 29), (HELDOUT_ES, 8 * 34)])
+def test_no_training_example_is_a_copy_of_a_heldout_one(path: Path, least: int) -> None:
+    heldout = [_normalize(t) for t, _ in read_examples(path)]
     training = _training()
-    assert len(heldout) >= 5 * 29 and len(training) > 1000
+    assert len(heldout) >= least and len(training) > 1500
     assert _close_pairs(training, heldout) == []
 
 
@@ -65,7 +76,7 @@ def test_the_safety_corpus_has_at_least_400_messages_split_train_and_heldout() -
     tiers = {"emergency", "self_harm", "urgent_symptom", "symptom_report"}
     train = [
         t
-        for path in sorted((ROOT / "data" / "nlu").glob("*.yml"))
+        for path in sorted((ROOT / "data" / "nlu").rglob("*.yml"))
         for t, intent in read_examples(path)
         if intent in tiers
     ]
@@ -80,6 +91,28 @@ def test_heldout_covers_every_intent_with_five_phrasings() -> None:
 
     domain = yaml.safe_load((ROOT / "domain.yml").read_text())
     counts: dict = {}
-    for _, intent in read_examples(ROOT / "tests" / "nlu" / "heldout.yml"):
+    for _, intent in read_examples(HELDOUT_EN):
         counts[intent] = counts.get(intent, 0) + 1
     assert {i: counts.get(i, 0) for i in domain["intents"] if counts.get(i, 0) < 5} == {}
+
+
+def test_spanish_heldout_covers_every_intent_with_eight_phrasings() -> None:
+    import yaml
+
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    counts: dict = {}
+    for _, intent in read_examples(HELDOUT_ES):
+        counts[intent] = counts.get(intent, 0) + 1
+    assert {i: counts.get(i, 0) for i in domain["intents"] if counts.get(i, 0) < 8} == {}
+
+
+def test_every_intent_has_fifteen_spanish_training_examples() -> None:
+    """Counted in the Spanish training files, ``data/nlu/es/``."""
+    import yaml
+
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text())
+    counts: dict = {}
+    for path in sorted((ROOT / "data" / "nlu" / "es").glob("*.yml")):
+        for _, intent in read_examples(path):
+            counts[intent] = counts.get(intent, 0) + 1
+    assert {i: counts.get(i, 0) for i in domain["intents"] if counts.get(i, 0) < 15} == {}

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from assistant.knowledge import KnowledgeBase
+from assistant.knowledge import KnowledgeBase, load_knowledge
 from assistant.nlu.terms import BilingualTermIndex, TermIndex, lemma_key
 from assistant.triage.tiers import Tier
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -193,3 +197,41 @@ def test_remembered_corrections_give_the_same_matches(
     index._corrections.clear()
     assert index.find("chest pian") == first[0]
     assert len(index._corrections) == 1
+
+
+@pytest.fixture(scope="module")
+def bilingual() -> BilingualTermIndex:
+    """One index for the parametrized cases below (it is immutable; building it takes seconds)."""
+    return BilingualTermIndex(load_knowledge(ROOT / "data" / "knowledge"))
+
+
+@pytest.mark.parametrize(
+    ("text", "entry_id"),
+    [
+        ("tengo sarpullido en los brazos", "side_effects.rash"),
+        ("mucha comezon desde el martes", "side_effects.rash"),
+        ("mi mama tiene diarea", "side_effects.diarrhea"),  # typo
+        ("puro cansansio", "side_effects.fatigue"),  # typo
+        ("q son los anticuerpos monoclonales", "immunotherapy.types.monoclonal_antibodies"),
+        ("tienen sillones reclinables?", "infusion.rooms.recliner"),
+        ("hay cuartos privados", "infusion.rooms.private_room"),
+        ("la inmunoterapia viene en pastillas?", "treatment.forms.pill"),
+        ("cancer de pulmon", "cancer_origin.lung"),
+    ],
+)
+def test_spanish_knowledge_terms_are_found_with_lemmas_and_typos(
+    bilingual: BilingualTermIndex, text: str, entry_id: str
+) -> None:
+    found = bilingual.find(text)
+    assert (entry_id, "es") in [(m.entry_id, m.language) for m in found if not m.tiers]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_built_patterns_pass_spacys_schema(language: str) -> None:
+    """The index skips spaCy's per-pattern check for speed; the pattern shapes it builds
+    (words, gaps, the negation gap) pass that check here."""
+    from spacy.schemas import validate_token_pattern
+
+    keys = ["no", "poder", "respirar"] if language == "es" else ["not", "breathe"]
+    for gap in (0, 3, 4):
+        assert validate_token_pattern(TermIndex._pattern(keys, gap, language)) == []

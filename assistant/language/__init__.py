@@ -1,0 +1,2 @@
+"""Which language, English or Spanish: per message (``detect``), asked for (``requests``) and
+for the conversation (``choice``)."""

@@ -1,0 +1,66 @@
+"""Per-message language detection with ``lingua`` (built for short texts), limited to English
+and Spanish.
+
+A message counts as one language only when the detector is confident (``CONFIDENCE_FLOOR``)
+and the message has at least ``MIN_WORDS`` words: a one-word reply ("sí", "ok", "1", a name)
+is undecided, so it never changes a conversation's language. The top guess and its
+confidence are kept either way (a new conversation may start from them, and the console
+shows them).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING, Optional
+
+from assistant.dialogue_names import LANGUAGE_EN, LANGUAGE_ES
+
+if TYPE_CHECKING:
+    from lingua import LanguageDetector
+
+CONFIDENCE_FLOOR = 0.7
+MIN_WORDS = 2
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+@dataclass(frozen=True)
+class Detection:
+    """``language``: "en"/"es" when decided, else None; ``guess``: the detector's top language
+    (None without letters); ``confidence``: the guess's confidence, 0..1."""
+
+    language: Optional[str]
+    guess: Optional[str]
+    confidence: float
+
+
+@lru_cache(maxsize=1)
+def _detector() -> LanguageDetector:
+    from lingua import Language, LanguageDetectorBuilder
+
+    return (
+        LanguageDetectorBuilder.from_languages(Language.ENGLISH, Language.SPANISH)
+        .with_preloaded_language_models()
+        .build()
+    )
+
+
+def warm_up() -> None:
+    """Load the language models now (at server start) rather than on the first message."""
+    _detector()
+
+
+def detect(text: str) -> Detection:
+    """The language of one message (see the module docstring)."""
+    words = _WORD.findall(text)
+    if not words:
+        return Detection(None, None, 0.0)
+    values = _detector().compute_language_confidence_values(" ".join(words))
+    if not values:
+        return Detection(None, None, 0.0)
+    top = values[0]
+    guess = LANGUAGE_ES if top.language.iso_code_639_1.name == "ES" else LANGUAGE_EN
+    confidence = float(top.value)
+    decided = guess if confidence >= CONFIDENCE_FLOOR and len(words) >= MIN_WORDS else None
+    return Detection(decided, guess, round(confidence, 3))

@@ -1,0 +1,54 @@
+"""Per-message detection: confident on a sentence in either language, undecided on a one-word
+reply, a number or an emoji, whatever the detector's guess."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.language.detect import CONFIDENCE_FLOOR, detect
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "q es la inmunoterapia?",
+        "mi esposo tiene fiebre desde ayer y no se le quita",
+        "a q hora abren el centro de infusion el sabado",
+        "Me podría decir cuáles son los efectos secundarios",
+        "necesito hablar con alguien x favor",
+    ],
+)
+def test_spanish_sentences_are_spanish(text: str) -> None:
+    detection = detect(text)
+    assert detection.language == "es", detection
+    assert detection.confidence >= CONFIDENCE_FLOOR
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what is immunotherapy",
+        "my wife has had a fever since yesterday",
+        "wat time does the infusion center open on saturday",
+        "can i talk to a real person pls",
+        "I\u2019m worried about the side effects",
+    ],
+)
+def test_english_sentences_are_english(text: str) -> None:
+    detection = detect(text)
+    assert detection.language == "en", detection
+
+
+@pytest.mark.parametrize("text", ["sí", "si", "1", "ok", "Maria", "gracias", "👍", "  ", "9"])
+def test_a_one_word_reply_is_undecided(text: str) -> None:
+    assert detect(text).language is None
+
+
+def test_the_guess_is_kept_when_undecided() -> None:
+    detection = detect("gracias")
+    assert detection.language is None
+    assert detection.guess == "es" and detection.confidence > 0.5
+
+
+def test_no_letters_no_guess() -> None:
+    assert detect("1 2 3 !!").guess is None
