@@ -23,9 +23,9 @@ from actions.context import (
 from actions.runtime import (
     TOPIC,
     channel_kind,
+    conversation_language,
     latest_entities,
     latest_intent,
-    message_language,
     send_entry,
 )
 from assistant.dialogue_names import (
@@ -61,13 +61,13 @@ class ActionAnswer(KnowledgeAction):
             return resolve_follow_up(knowledge, mentions, tracker.get_slot(TOPIC))
         return knowledge.select(intent, mentions) if intent else None
 
-    async def run(
+    async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         knowledge = self.knowledge
         entry = self._entry(knowledge, tracker)
         kind = channel_kind(tracker)
-        language = message_language(tracker)
+        language = conversation_language(tracker)
         if entry is None:
             logger.info("No knowledge entry answers intent %r here", latest_intent(tracker))
             send_entry(

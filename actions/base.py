@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.runtime import current_knowledge
+from actions.runtime import current_knowledge, language_events
 from assistant.clock import Clock, system_clock
 from assistant.knowledge import KnowledgeBase, KnowledgeStore
 
@@ -28,11 +28,21 @@ class KnowledgeAction(Action, abc.ABC):
     def name(self) -> Text:
         """The action's name in the domain."""
 
-    @abc.abstractmethod
     async def run(
         self,
         dispatcher: CollectingDispatcher,
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[Dict[Text, Any]]:
-        """Send the messages and return the events."""
+        """Answer, and record the conversation's language when this message changed it."""
+        events = await self.respond(dispatcher, tracker, domain)
+        return [*events, *language_events(tracker)]
+
+    @abc.abstractmethod
+    async def respond(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: Dict[Text, Any],
+    ) -> List[Dict[Text, Any]]:
+        """Send the messages (in ``conversation_language(tracker)``) and return the events."""

@@ -12,7 +12,13 @@ from rasa_sdk.types import DomainDict
 
 from actions.base import KnowledgeAction
 from actions.callback_slots import BEST_TIME, CONSENT, NAME, PHONE, REQUEST, clear_callback_slots
-from actions.runtime import channel_kind, current_knowledge, latest_intent, send_entry
+from actions.runtime import (
+    channel_kind,
+    conversation_language,
+    current_knowledge,
+    latest_intent,
+    send_entry,
+)
 from assistant.dialogue_names import (
     ACTION_CANCEL_CALLBACK,
     ACTION_SUBMIT_CALLBACK,
@@ -83,11 +89,16 @@ class _AskAction(KnowledgeAction, abc.ABC):
     def params(self, tracker: Tracker) -> Dict[str, str]:
         return {}
 
-    async def run(
+    async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         send_entry(
-            dispatcher, self.knowledge, self.entry_id, channel_kind(tracker), self.params(tracker)
+            dispatcher,
+            self.knowledge,
+            self.entry_id,
+            channel_kind(tracker),
+            self.params(tracker),
+            language=conversation_language(tracker),
         )
         return []
 
@@ -129,7 +140,13 @@ class ValidateCallbackForm(FormValidationAction):
         return VALIDATE_CALLBACK_FORM
 
     def _say(self, dispatcher: CollectingDispatcher, tracker: Tracker, entry_id: str) -> None:
-        send_entry(dispatcher, current_knowledge(self._store), entry_id, channel_kind(tracker))
+        send_entry(
+            dispatcher,
+            current_knowledge(self._store),
+            entry_id,
+            channel_kind(tracker),
+            language=conversation_language(tracker),
+        )
 
     async def validate_callback_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -165,14 +182,20 @@ class ActionSubmitCallback(KnowledgeAction):
     def name(self) -> Text:
         return ACTION_SUBMIT_CALLBACK
 
-    async def run(
+    async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         knowledge = self.knowledge
         kind = channel_kind(tracker)
         name, phone, best_time = (tracker.get_slot(s) for s in (NAME, PHONE, BEST_TIME))
         if tracker.get_slot(CONSENT) is not True or not (name and phone and best_time):
-            send_entry(dispatcher, knowledge, ENTRY_CALLBACK_DECLINED, kind)
+            send_entry(
+                dispatcher,
+                knowledge,
+                ENTRY_CALLBACK_DECLINED,
+                kind,
+                language=conversation_language(tracker),
+            )
             return clear_callback_slots()
         number = parse_callback_number(str(phone))
         request = {
@@ -191,6 +214,7 @@ class ActionSubmitCallback(KnowledgeAction):
             kind,
             params,
             flags={META_CALLBACK: True},
+            language=conversation_language(tracker),
         )
         return [SlotSet(REQUEST, request), *clear_callback_slots()]
 
@@ -201,8 +225,14 @@ class ActionCancelCallback(KnowledgeAction):
     def name(self) -> Text:
         return ACTION_CANCEL_CALLBACK
 
-    async def run(
+    async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        send_entry(dispatcher, self.knowledge, ENTRY_CONVERSATION_CANCEL, channel_kind(tracker))
+        send_entry(
+            dispatcher,
+            self.knowledge,
+            ENTRY_CONVERSATION_CANCEL,
+            channel_kind(tracker),
+            language=conversation_language(tracker),
+        )
         return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), *clear_callback_slots()]

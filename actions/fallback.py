@@ -19,9 +19,9 @@ from actions.handoff import send_handoff
 from actions.runtime import (
     TOPIC,
     channel_kind,
+    conversation_language,
     latest_entities,
     latest_intent,
-    message_language,
     send_entry,
 )
 from assistant.dialogue_names import (
@@ -58,12 +58,12 @@ class ActionFallback(KnowledgeAction):
     def name(self) -> Text:
         return ACTION_FALLBACK
 
-    async def run(
+    async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         knowledge = self.knowledge
         kind = channel_kind(tracker)
-        language = message_language(tracker)
+        language = conversation_language(tracker)
         mentions = latest_entities(tracker)
         topic = tracker.get_slot(TOPIC)
         if mentions and latest_intent(tracker) == NLU_FALLBACK:

@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import KnowledgeAction
-from actions.runtime import channel_kind, send_entry
+from actions.runtime import channel_kind, conversation_language, send_entry
 from assistant.clock import Clock
 from assistant.dialogue_names import (
     ACTION_HANDOFF,
@@ -20,7 +20,7 @@ from assistant.dialogue_names import (
     ENTRY_SUPPORT_NURSE_REMINDER,
     META_HANDOFF,
 )
-from assistant.knowledge import KnowledgeBase
+from assistant.knowledge import ES, KnowledgeBase
 from assistant.support_hours import format_opening, line_status
 
 
@@ -32,13 +32,21 @@ def send_handoff(
 ) -> None:
     """The handoff messages; shared with the fallback's escalation."""
     kind = channel_kind(tracker)
+    language = conversation_language(tracker)
     status = line_status(clock(), knowledge.contacts.support_line)
     if status.is_open or status.next_open is None:
         send_entry(
-            dispatcher, knowledge, ENTRY_SUPPORT_HANDOFF_OPEN, kind, flags={META_HANDOFF: True}
+            dispatcher,
+            knowledge,
+            ENTRY_SUPPORT_HANDOFF_OPEN,
+            kind,
+            flags={META_HANDOFF: True},
+            language=language,
         )
     else:
-        params = {"next_open": format_opening(status.next_open)}
+        in_spanish = language == ES and knowledge.spanish_is_current(ENTRY_SUPPORT_HANDOFF_CLOSED)
+        spanish = knowledge.contacts.spanish_dates if in_spanish else None
+        params = {"next_open": format_opening(status.next_open, spanish)}
         send_entry(
             dispatcher,
             knowledge,
@@ -46,17 +54,30 @@ def send_handoff(
             kind,
             params,
             flags={META_HANDOFF: True},
+            language=language,
         )
-    send_entry(dispatcher, knowledge, ENTRY_SUPPORT_NURSE_REMINDER, kind)
+    send_entry(
+        dispatcher,
+        knowledge,
+        ENTRY_SUPPORT_NURSE_REMINDER,
+        kind,
+        language=language,
+    )
     if tracker.active_loop_name != CALLBACK_FORM:
-        send_entry(dispatcher, knowledge, ENTRY_SUPPORT_CALLBACK_OFFER, kind)
+        send_entry(
+            dispatcher,
+            knowledge,
+            ENTRY_SUPPORT_CALLBACK_OFFER,
+            kind,
+            language=language,
+        )
 
 
 class ActionHandoff(KnowledgeAction):
     def name(self) -> Text:
         return ACTION_HANDOFF
 
-    async def run(
+    async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         send_handoff(dispatcher, self.knowledge, tracker, self.clock)

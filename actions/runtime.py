@@ -6,13 +6,21 @@ from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Mapping, Optional
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from assistant.dialogue_names import (
+    CHANGE_LANGUAGE,
+    LANGUAGE_SLOT,
     META_CHANNEL,
     META_KB_ENTRY,
     META_LANGUAGE,
+    META_LANGUAGE_CHOICE,
+    META_PAGE_LANGUAGE,
     PARSE_LANGUAGE,
+    PARSE_LANGUAGE_CONFIDENCE,
+    PARSE_LANGUAGE_GUESS,
+    PARSE_LANGUAGE_REQUEST,
     SESSION_STARTED_METADATA_SLOT,
     SMS_CHANNEL,
     TOPIC_SLOT,
@@ -27,6 +35,8 @@ from assistant.knowledge import (
     KnowledgeStore,
     knowledge_dir_from_env,
 )
+from assistant.language.choice import LanguageSignals, choose_language
+from assistant.language.requests import named_language
 
 # The slot holding the knowledge entry last answered on a topic (follow-ups resolve against it).
 TOPIC = TOPIC_SLOT
@@ -73,10 +83,66 @@ def latest_entities(tracker: Tracker) -> List[EntityMention]:
     ]
 
 
-def message_language(tracker: Tracker) -> str:
-    """``es`` when the NLU read the latest message as Spanish, else ``en``."""
-    language = (tracker.latest_message or {}).get(PARSE_LANGUAGE)
-    return ES if language == ES else EN
+def _user_metadata(tracker: Tracker) -> Mapping[str, Any]:
+    """The channel's metadata of the latest patient message, or of the session's start."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            metadata = event.get("metadata")
+            return metadata if isinstance(metadata, dict) else {}
+    started = tracker.get_slot(SESSION_STARTED_METADATA_SLOT)
+    return started if isinstance(started, dict) else {}
+
+
+def _is_first_message(tracker: Tracker) -> bool:
+    """The latest patient message is the first of the session."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            break
+        count += event.get("event") == "user"
+    return count <= 1
+
+
+def _other(language: Optional[str]) -> str:
+    return EN if language == ES else ES
+
+
+def language_signals(tracker: Tracker) -> LanguageSignals:
+    """What the latest patient message says about the language: the channel's metadata (the
+    widget's toggle and page language) and the NLU's reading (``assistant.nlu.language_detector``).
+    A ``change_language`` message that names no language ("another language?") asks for the
+    other one. The page's language and the detector's unsure guess count only on a session's
+    first message (or at its start)."""
+    latest = tracker.latest_message or {}
+    metadata = _user_metadata(tracker)
+    request = latest.get(PARSE_LANGUAGE_REQUEST)
+    if latest_intent(tracker) == CHANGE_LANGUAGE and request is None:
+        named = named_language(str(latest.get("text") or ""))
+        request = named or _other(tracker.get_slot(LANGUAGE_SLOT))
+    confidence = latest.get(PARSE_LANGUAGE_CONFIDENCE)
+    first = _is_first_message(tracker)
+    return LanguageSignals(
+        choice=metadata.get(META_LANGUAGE_CHOICE),
+        request=request,
+        detected=latest.get(PARSE_LANGUAGE),
+        guess=latest.get(PARSE_LANGUAGE_GUESS) if first else None,
+        guess_confidence=float(confidence) if isinstance(confidence, (int, float)) else 0.0,
+        page=metadata.get(META_PAGE_LANGUAGE) if first else None,
+    )
+
+
+def conversation_language(tracker: Tracker) -> str:
+    """The language to answer in: the conversation's, updated by the latest message
+    (``assistant.language.choice``)."""
+    return choose_language(tracker.get_slot(LANGUAGE_SLOT), language_signals(tracker))
+
+
+def language_events(tracker: Tracker) -> List[EventType]:
+    """The slot event that records a new conversation language; none when unchanged (an
+    unset slot is English, the default)."""
+    language = conversation_language(tracker)
+    unchanged = (tracker.get_slot(LANGUAGE_SLOT) or EN) == language
+    return [] if unchanged else [SlotSet(LANGUAGE_SLOT, language)]
 
 
 def send_entry(
@@ -98,7 +164,10 @@ def send_entry(
         if with_buttons
         else []
     )
-    metadata: Dict[str, Any] = {META_KB_ENTRY: entry_id, **(flags or {})}
-    if rendered.language != EN:
-        metadata[META_LANGUAGE] = rendered.language
-    dispatcher.utter_message(text=rendered.text, buttons=buttons, **metadata)
+    metadata: Dict[str, Any] = {
+        META_KB_ENTRY: entry_id,
+        **(flags or {}),
+        META_LANGUAGE: rendered.language,
+    }
+    text = rendered.text if rendered.note is None else f"{rendered.note}\n\n{rendered.text}"
+    dispatcher.utter_message(text=text, buttons=buttons, **metadata)

@@ -1,4 +1,5 @@
-"""``action_session_start``: every conversation opens with the one-line disclaimer."""
+"""``action_session_start``: every conversation opens with the one-line disclaimer, in the
+page's language when the channel says it (the widget does)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from rasa_sdk.events import ActionExecuted, SessionStarted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import KnowledgeAction
-from actions.runtime import channel_kind, send_entry
+from actions.runtime import channel_kind, conversation_language, language_events, send_entry
 from assistant.dialogue_names import (
     ACTION_LISTEN,
     ACTION_SESSION_START,
@@ -24,5 +25,18 @@ class ActionSessionStart(KnowledgeAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        send_entry(dispatcher, self.knowledge, ENTRY_CONVERSATION_DISCLAIMER, channel_kind(tracker))
-        return [SessionStarted(), ActionExecuted(ACTION_LISTEN)]
+        # The language slot goes before the listen, as Rasa's own session start does with slots.
+        events = await self.respond(dispatcher, tracker, domain)
+        return [SessionStarted(), *events, *language_events(tracker), ActionExecuted(ACTION_LISTEN)]
+
+    async def respond(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        send_entry(
+            dispatcher,
+            self.knowledge,
+            ENTRY_CONVERSATION_DISCLAIMER,
+            channel_kind(tracker),
+            language=conversation_language(tracker),
+        )
+        return []

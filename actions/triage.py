@@ -14,7 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import KnowledgeAction
 from actions.callback_slots import clear_callback_slots
-from actions.runtime import TOPIC, channel_kind, send_entry
+from actions.runtime import TOPIC, channel_kind, conversation_language, send_entry
 from assistant.dialogue_names import (
     ACTION_SYMPTOM_REPORT,
     ACTION_TRIAGE,
@@ -40,11 +40,13 @@ class _TriageAction(KnowledgeAction, abc.ABC):
     def events(self) -> List[Dict[Text, Any]]:
         """The events after the answer."""
 
-    async def run(
+    async def respond(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         knowledge = self.knowledge
-        reading: TriageReading = read_triage(tracker.latest_message or {})
+        reading: TriageReading = read_triage(
+            tracker.latest_message or {}, conversation_language(tracker)
+        )
         if reading.top is None:  # e.g. a button payload; the rules chose this action
             reading = replace(reading, tiers=frozenset({self.least_tier}))
         top = reading.top or self.least_tier

@@ -35,6 +35,8 @@ FOLLOW_UP: Final = "follow_up"
 REQUEST_HUMAN: Final = "request_human"
 REQUEST_CALLBACK: Final = "request_callback"
 MEDICAL_ADVICE: Final = "medical_advice"
+# "English please", "en español": the patient asks for the other language
+CHANGE_LANGUAGE: Final = "change_language"
 # topics the console's sample corpus talks about
 ASK_IMMUNOTHERAPY: Final = "ask_immunotherapy"
 ASK_SIDE_EFFECTS: Final = "ask_side_effects"
@@ -67,6 +69,7 @@ INTENTS: Final[Tuple[str, ...]] = (
     REQUEST_HUMAN,
     REQUEST_CALLBACK,
     MEDICAL_ADVICE,
+    CHANGE_LANGUAGE,
     ASK_IMMUNOTHERAPY,
     ASK_SIDE_EFFECTS,
     ASK_ALLERGIC_REACTION,
@@ -132,6 +135,8 @@ TOPIC_SLOT: Final = "topic"
 CALLBACK_REQUEST_SLOT: Final = "callback_request"
 # a patient's rating of an answer (keys below), set by the channels, not by the dialogue
 ANSWER_FEEDBACK_SLOT: Final = "answer_feedback"
+# the conversation's language, "en" or "es" (``assistant.language``); the actions set it
+LANGUAGE_SLOT: Final = "conversation_language"
 
 SLOTS: Final[Tuple[str, ...]] = (
     CALLBACK_NAME_SLOT,
@@ -141,6 +146,7 @@ SLOTS: Final[Tuple[str, ...]] = (
     TOPIC_SLOT,
     CALLBACK_REQUEST_SLOT,
     ANSWER_FEEDBACK_SLOT,
+    LANGUAGE_SLOT,
 )
 # Rasa's own slots: the form's current question, and the channel's metadata at session start.
 REQUESTED_SLOT: Final = "requested_slot"
@@ -171,6 +177,10 @@ ENTRY_CONVERSATION_FALLBACK_HANDOFF: Final = "conversation.fallback_handoff"
 ENTRY_CONVERSATION_OUT_OF_SCOPE: Final = "conversation.out_of_scope"
 # the channels' apology when the bot failed or was too slow
 ENTRY_CONVERSATION_TECHNICAL_ERROR: Final = "conversation.technical_error"
+# the reply to "English please" / "en español", in the language asked for
+ENTRY_CONVERSATION_LANGUAGE_CHANGED: Final = "conversation.language_changed"
+# the one-line note before an English answer whose Spanish translation is out of date
+ENTRY_CONVERSATION_TRANSLATION_PENDING: Final = "conversation.translation_pending"
 ENTRY_SUPPORT_HANDOFF_OPEN: Final = "support.handoff_open"
 ENTRY_SUPPORT_HANDOFF_CLOSED: Final = "support.handoff_closed"
 ENTRY_SUPPORT_NURSE_REMINDER: Final = "support.nurse_reminder"
@@ -211,6 +221,8 @@ ENTRY_IDS: Final[Tuple[str, ...]] = (
     ENTRY_CONVERSATION_FALLBACK_HANDOFF,
     ENTRY_CONVERSATION_OUT_OF_SCOPE,
     ENTRY_CONVERSATION_TECHNICAL_ERROR,
+    ENTRY_CONVERSATION_LANGUAGE_CHANGED,
+    ENTRY_CONVERSATION_TRANSLATION_PENDING,
     ENTRY_SUPPORT_HANDOFF_OPEN,
     ENTRY_SUPPORT_HANDOFF_CLOSED,
     ENTRY_SUPPORT_NURSE_REMINDER,
@@ -252,7 +264,7 @@ META_TRIAGE: Final = "triage"  # the tier the answer is for (a tier intent's nam
 META_HANDOFF: Final = "handoff"  # the support line was offered
 META_FALLBACK: Final = "fallback"  # not understood
 META_CALLBACK: Final = "callback"  # a callback request was recorded
-META_LANGUAGE: Final = "language"  # set when the answer is not in English
+META_LANGUAGE: Final = "language"  # the answer's language, "en" or "es", on every message
 
 BOT_METADATA: Final[Tuple[str, ...]] = (
     META_KB_ENTRY,
@@ -270,6 +282,17 @@ MESSAGE_FLAGS: Final[Tuple[str, ...]] = (META_EMERGENCY, META_HANDOFF, META_FALL
 
 # the input channel's name; also in ``session_started_metadata`` at a session's start
 META_CHANNEL: Final = "channel"
+# the embedding page's (or widget's) language: only the default of a new conversation
+META_PAGE_LANGUAGE: Final = "page_language"
+# the patient chose this language explicitly (the widget's toggle); sent with the next message
+META_LANGUAGE_CHOICE: Final = "language_choice"
+USER_METADATA: Final[Tuple[str, ...]] = (META_CHANNEL, META_PAGE_LANGUAGE, META_LANGUAGE_CHOICE)
+
+# -- languages ----------------------------------------------------------------------------------
+
+LANGUAGE_EN: Final = "en"
+LANGUAGE_ES: Final = "es"
+LANGUAGES: Final[Tuple[str, ...]] = (LANGUAGE_EN, LANGUAGE_ES)
 
 # -- input channel names (each channel's ``name()``) --------------------------------------------
 
@@ -282,8 +305,18 @@ CHANNELS: Final[Tuple[str, ...]] = (WEB_CHANNEL, SMS_CHANNEL, REST_CHANNEL)
 
 PARSE_TRIAGE: Final = "triage"  # the triage block (keys below)
 PARSE_STATEMENT: Final = "statement"  # a "no"/"stop" that says more than a short reply
-PARSE_LANGUAGE: Final = "language"  # "es" for a Spanish message
-PARSE_KEYS: Final[Tuple[str, ...]] = (PARSE_TRIAGE, PARSE_STATEMENT, PARSE_LANGUAGE)
+PARSE_LANGUAGE: Final = "language"  # "en" or "es" when detected with confidence, else None
+PARSE_LANGUAGE_CONFIDENCE: Final = "language_confidence"  # the detector's confidence, 0..1
+PARSE_LANGUAGE_GUESS: Final = "language_guess"  # the detector's top guess, even when unsure
+PARSE_LANGUAGE_REQUEST: Final = "language_request"  # "en"/"es" when the text asks for one
+PARSE_KEYS: Final[Tuple[str, ...]] = (
+    PARSE_TRIAGE,
+    PARSE_STATEMENT,
+    PARSE_LANGUAGE,
+    PARSE_LANGUAGE_CONFIDENCE,
+    PARSE_LANGUAGE_GUESS,
+    PARSE_LANGUAGE_REQUEST,
+)
 
 # keys of the triage block that the actions read (``assistant.triage``)
 TRIAGE_TIERS: Final = "tiers"

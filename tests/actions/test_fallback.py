@@ -288,7 +288,7 @@ async def test_spanish_fallback_gives_911_and_988_in_spanish(
 ) -> None:
     tracker = spanish(make_tracker(intent, "necesito saber algo", channel=channel))
     events = await ActionFallback(store=store, clock=clock).run(dispatcher, tracker, domain)
-    assert events == []
+    assert events == [SlotSet("conversation_language", "es")]
     [message] = dispatcher.messages
     assert message["kb_entry"] == entry_id
     assert message["fallback"] is True
@@ -300,7 +300,7 @@ async def test_spanish_fallback_gives_911_and_988_in_spanish(
     assert "Sorry" not in text
 
 
-async def test_english_fallback_has_no_language_flag(
+async def test_english_fallback_is_marked_english(
     store: KnowledgeStore,
     clock: FakeClock,
     dispatcher: CollectingDispatcher,
@@ -308,7 +308,7 @@ async def test_english_fallback_has_no_language_flag(
     domain: Dict[str, Any],
 ) -> None:
     await fallback(store, clock, dispatcher, make_tracker, domain)
-    assert "language" not in dispatcher.messages[0]
+    assert dispatcher.messages[0]["language"] == "en"
 
 
 async def test_spanish_second_miss_apologises_then_hands_off(
@@ -321,6 +321,8 @@ async def test_spanish_second_miss_apologises_then_hands_off(
     tracker = spanish(make_tracker("nlu_fallback", "no entiendo nada", history=miss()))
     await ActionFallback(store=store, clock=clock).run(dispatcher, tracker, domain)
     assert entry_ids(dispatcher)[0] == "conversation.fallback_handoff"
+    # The handoff that follows (phone line, nurse reminder, callback offer) is Spanish too.
+    assert {message["language"] for message in dispatcher.messages} == {"es"}
 
 
 # --- a knowledge term in a message not understood ---------------------------------------------

@@ -269,7 +269,7 @@ async def test_metadata_flags(
     message = only_message(dispatcher)
     assert message["emergency"] is emergency
     assert message["triage"] == tier
-    assert "language" not in message
+    assert message["language"] == "en"
 
 
 # --- Spanish ----------------------------------------------------------------------------------

@@ -52,9 +52,11 @@ GROUPS: Dict[str, Tuple[str, ...]] = {
     "CALLBACK_REQUEST_KEYS": tuple(sorted(names.CALLBACK_REQUEST_KEYS)),
     "FEEDBACK_KEYS": tuple(sorted(names.FEEDBACK_KEYS)),
     "FEEDBACK_RATINGS": names.FEEDBACK_RATINGS,
+    "USER_METADATA": names.USER_METADATA,
+    "LANGUAGES": names.LANGUAGES,
 }
-# Constants that belong to no group: the user message's channel key.
-UNGROUPED = {"META_CHANNEL"}
+# Constants that belong to no group (none at present).
+UNGROUPED: set = set()
 
 
 def constants() -> Dict[str, str]:
@@ -448,6 +450,8 @@ ALLOWED: Mapping[Tuple[str, str], Tuple[int, str]] = {
     ("assistant/console/indexer.py", "handoff"): (1, CONVERSATION_COLUMNS),
     ("assistant/console/indexer.py", "callback"): (1, CONVERSATION_COLUMNS),
     ("assistant/console/indexer.py", "fallback"): (1, CONVERSATION_COLUMNS),
+    ("assistant/console/schema.py", "language"): (2, CONVERSATION_COLUMNS),
+    ("assistant/console/indexer.py", "language"): (1, CONVERSATION_COLUMNS),
     ("assistant/console/inbox.py", "emergency"): (1, CONVERSATION_COLUMNS),
     ("assistant/console/inbox.py", "handoff"): (1, CONVERSATION_COLUMNS),
     ("assistant/console/inbox.py", "callback"): (1, CONVERSATION_COLUMNS),
@@ -542,3 +546,16 @@ def test_every_allowed_literal_is_still_there() -> None:
     found = copies()
     stale = [key for key in ALLOWED if key not in found]
     assert not stale, f"remove from ALLOWED: {stale}"
+
+
+def test_the_widget_uses_the_language_names() -> None:
+    """The widget sends the page's language and the patient's choice under the names the
+    actions read, and reads each bot message's language under the name the actions write."""
+    from assistant.channels.web.history import bot_message
+
+    widget = (ROOT / "widget" / "widget.js").read_text(encoding="utf-8")
+    assert f"{names.META_PAGE_LANGUAGE}:" in widget
+    assert f"body.{names.META_LANGUAGE_CHOICE} =" in widget
+    assert f"message.{names.META_LANGUAGE}" in widget
+    shown = bot_message({"text": "Hola", "metadata": {names.META_LANGUAGE: names.LANGUAGE_ES}})
+    assert shown[names.META_LANGUAGE] == names.LANGUAGE_ES
