@@ -6,7 +6,10 @@
  * BASE/vendor/purify.min.js, and talks to the server API (see the widget API contract):
  *   POST BASE/session  -> {resumed, max_chars, phone}   (identity is an HttpOnly cookie only)
  *   GET  BASE/history  -> {messages}                    (rendered on load, so reloads keep the chat)
- *   POST BASE/message  {text, client_id, title?} -> {messages}  (same client_id = safe retry)
+ *   POST BASE/message  {text, client_id, title?, page_language, language_choice?} -> {messages}
+ *                      (same client_id = safe retry; page_language: the UI language, "en" | "es";
+ *                      language_choice: sent once, with the first message after the patient
+ *                      used the language toggle; each message has a `language`, "en" | "es")
  *   POST BASE/end      {} -> {ended}                    (clears the session cookie: "End chat")
  *   POST BASE/feedback {kb_entry, timestamp, rating, comment?} -> {rating, kb_entry, timestamp}
  *                                                       (rates an answer; the server keeps it)
@@ -27,10 +30,16 @@
  *   after "Not helpful" an optional comment box (Send / Skip). The rating is sent to the server,
  *   which keeps it in the conversation: nothing about it is stored in the browser, and the
  *   history brings it back after a reload. A rating can be changed; the latest counts.
+ * - English and Spanish: every visible or spoken string is in STRINGS (one table per language).
+ *   The UI language is the patient's toggle choice (sessionStorage), else the `data-lang` of the
+ *   widget's script tag, else the page's <html lang> ("es", "es-MX", "es-419" -> es; else en).
+ *   The header toggle ("Español" / "English") relabels everything at once. The panel has
+ *   `lang` of the UI; each bubble has the language of its message (a patient's: the UI
+ *   language when sent; a bot's: its `language` from the server, "en" when it has none).
  * - "End chat" (for shared computers) asks the server to forget the session in this browser,
- *   then clears the shown conversation and the widget's sessionStorage; the next message starts
- *   a new conversation. Until the server has confirmed, nothing else is sent (and a reload
- *   retries it first). A 429 answer is retried after its Retry-After.
+ *   then clears the shown conversation and the widget's sessionStorage (the language choice
+ *   too); the next message starts a new conversation. Until the server has confirmed, nothing
+ *   else is sent (and a reload retries it first). A 429 answer is retried after its Retry-After.
  *
  * The only global it defines is window.CedarsChat = {open(), close()}.
  */
@@ -49,6 +58,8 @@
 
   var STORAGE_KEY = "cc-chat-open";
   var ENDING_KEY = "cc-chat-ending"; // set from "End chat" until POST /end has succeeded
+  var LANG_KEY = "cc-chat-lang"; // the UI language the patient chose with the toggle
+  var CHOICE_KEY = "cc-chat-lang-choice"; // that choice, until a message has carried it
   var REQUEST_TIMEOUT_MS = 45000;
   var RETRY_FIRST_MS = 1000;
   var RETRY_MAX_MS = 10000;
@@ -56,19 +67,103 @@
   var COUNTER_FROM = 0.8; // show the character counter from 80% of max_chars
   var ALLOWED_TAGS = ["p", "br", "strong", "em", "ul", "ol", "li", "a", "code"];
   var ALLOWED_URI = /^(?:https?|tel|mailto):/i;
-  var UNREACHABLE = "We can't reach the assistant right now. "; // status line leads
-  var NOT_SENT = "Sorry, that message could not be sent. ";
-  var SLOW_DOWN = "Too many messages at once; yours will be sent in a moment. ";
-  var END_CHAT = "End chat";
-  var CHAT_ENDED = "Chat ended. The conversation is cleared from this screen.";
-  var RATE_PROMPT = "Was this helpful?";
-  var RATED = { helpful: "Helpful", not_helpful: "Not helpful" }; // rating -> button label
-  var RATE_THANKS = "Thanks for your feedback.";
-  var RATE_FAILED = "Sorry, your rating was not saved. Please try again.";
-  var COMMENT_LABEL = "What was missing? (optional)";
-  var COMMENT_SEND = "Send";
-  var COMMENT_SKIP = "Skip";
+  var RATED = { helpful: "helpful", not_helpful: "notHelpful" }; // rating -> its label's key
   var COMMENT_MAX = 300;
+
+  // Every string the patient sees or hears, per UI language ({name} is filled in by t()).
+  // Spanish: usted, plain words, for a US Latino audience.
+  var STRINGS = {
+    en: {
+      locale: "en-US", // dates and times
+      languageName: "English", // the toggle that switches to this language shows these two,
+      languageSwitch: " (show the chat in English)", // in this language
+      languageNow: "The chat is now in English.",
+      openChat: "Open chat",
+      closeChat: "Close chat",
+      title: "Ask about immunotherapy",
+      call: "Call {phone}",
+      callDigits: " ({digits})",
+      endChat: "End chat",
+      chatEnded: "Chat ended. The conversation is cleared from this screen.",
+      intro: "Ask a question about immunotherapy or your visit to the infusion center.",
+      conversation: "Conversation",
+      inputLabel: "Type your question",
+      hint: "Enter to send, Shift+Enter for a new line.",
+      send: "Send",
+      counter: "{used} / {max}",
+      limitReached: "Character limit reached.",
+      charactersLeft: "{count} characters left.",
+      nearLimit: "Near the character limit.",
+      youSaid: "You said: ",
+      assistantSaid: "Assistant said: ",
+      newTab: " (opens in a new tab)",
+      suggestedReplies: "Suggested replies",
+      typing: "Assistant is typing…",
+      notSent: "Not sent.",
+      emergencyLead: "If this is an emergency, ",
+      emergencyCall: "call 911 now",
+      emergencyEnd: ".",
+      unreachable: "We can't reach the assistant right now. ", // status line leads
+      notSentStatus: "Sorry, that message could not be sent. ",
+      slowDown: "Too many messages at once; yours will be sent in a moment. ",
+      statusCall: "Call ",
+      statusDigits: "({digits})",
+      statusEnd: ".",
+      ratePrompt: "Was this helpful?",
+      helpful: "Helpful",
+      notHelpful: "Not helpful",
+      rateThanks: "Thanks for your feedback.",
+      rateFailed: "Sorry, your rating was not saved. Please try again.",
+      commentLabel: "What was missing? (optional)",
+      commentSend: "Send",
+      commentSkip: "Skip",
+    },
+    es: {
+      locale: "es-US",
+      languageName: "Español",
+      languageSwitch: " (ver el chat en español)",
+      languageNow: "El chat ahora está en español.",
+      openChat: "Abrir el chat",
+      closeChat: "Cerrar el chat",
+      title: "Pregunte sobre la inmunoterapia",
+      call: "Llamar al {phone}",
+      callDigits: " ({digits})",
+      endChat: "Terminar el chat",
+      chatEnded: "El chat terminó. La conversación se borró de esta pantalla.",
+      intro: "Haga una pregunta sobre la inmunoterapia o sobre su visita al centro de infusión.",
+      conversation: "Conversación",
+      inputLabel: "Escriba su pregunta",
+      hint: "Enter para enviar, Shift+Enter para una línea nueva.",
+      send: "Enviar",
+      counter: "{used} / {max}",
+      limitReached: "Llegó al límite de caracteres.",
+      charactersLeft: "Quedan {count} caracteres.",
+      nearLimit: "Está cerca del límite de caracteres.",
+      youSaid: "Usted dijo: ",
+      assistantSaid: "El asistente dijo: ",
+      newTab: " (se abre en una pestaña nueva)",
+      suggestedReplies: "Respuestas sugeridas",
+      typing: "El asistente está escribiendo…",
+      notSent: "No se envió.",
+      emergencyLead: "Si es una emergencia, ",
+      emergencyCall: "llame al 911 ahora",
+      emergencyEnd: ".",
+      unreachable: "En este momento no podemos comunicarnos con el asistente. ",
+      notSentStatus: "Lo sentimos, no se pudo enviar ese mensaje. ",
+      slowDown: "Hay demasiados mensajes a la vez; el suyo se enviará en un momento. ",
+      statusCall: "Llame al ",
+      statusDigits: "({digits})",
+      statusEnd: ".",
+      ratePrompt: "¿Le sirvió esta respuesta?",
+      helpful: "Me sirvió",
+      notHelpful: "No me sirvió",
+      rateThanks: "Gracias por su opinión.",
+      rateFailed: "Lo sentimos, no se guardó su respuesta. Por favor, intente de nuevo.",
+      commentLabel: "¿Qué información le faltó? (opcional)",
+      commentSend: "Enviar",
+      commentSkip: "Omitir",
+    },
+  };
 
   var config = {
     maxChars: 1000,
@@ -89,13 +184,88 @@
   var dormant = false; // after "End chat": no new session until the patient sends something
   var epoch = 0; // +1 on "End chat"; answers to requests of an earlier epoch are dropped
   var lastCounterNote = "";
+  var uiLang = "en"; // the UI language, a key of STRINGS; set by start()
+  var languageChoice = null; // the toggle's choice ("en" | "es") until a message carries it
+
+  // ---------------------------------------------------------------- languages
+  function t(key, args) {
+    var text = STRINGS[uiLang][key];
+    return String(text).replace(/\{(\w+)\}/g, function (whole, name) {
+      return args && args[name] !== undefined ? String(args[name]) : whole;
+    });
+  }
+
+  // "es", "es-MX", "es-419" -> "es"; any other tag -> "en"; nothing -> null.
+  function languageOf(tag) {
+    tag = typeof tag === "string" ? tag.trim() : "";
+    if (!tag) return null;
+    return /^es(?:[-_]|$)/i.test(tag) ? "es" : "en";
+  }
+
+  function knownLanguage(code) {
+    return code === "en" || code === "es" ? code : null;
+  }
+
+  function otherLanguage() {
+    return uiLang === "es" ? "en" : "es";
+  }
+
+  function initialLanguage() {
+    var chosen = null;
+    try { chosen = knownLanguage(window.sessionStorage.getItem(LANG_KEY)); } catch (e) { /* storage off */ }
+    return chosen ||
+      languageOf(script && script.getAttribute("data-lang")) ||
+      languageOf(document.documentElement.getAttribute("lang")) ||
+      "en";
+  }
+
+  function storedChoice() {
+    try { return knownLanguage(window.sessionStorage.getItem(CHOICE_KEY)); } catch (e) { return null; }
+  }
+
+  // Kept in sessionStorage too, so a reload before the next message does not lose it.
+  function storeChoice(code) {
+    languageChoice = code;
+    try {
+      if (code) window.sessionStorage.setItem(CHOICE_KEY, code);
+      else window.sessionStorage.removeItem(CHOICE_KEY);
+    } catch (e) { /* storage off */ }
+  }
+
+  // Sets a node's text ("text") or an attribute from the string table, and remembers the key
+  // so setLanguage() can set it again in the other language.
+  function tr(node, attr, key, args) {
+    var labels = node.ccLabels || (node.ccLabels = {});
+    labels[attr] = { key: key, args: args };
+    node.setAttribute("data-cc-i18n", "");
+    if (attr === "text") node.textContent = t(key, args);
+    else node.setAttribute(attr, t(key, args));
+    return node;
+  }
+
+  // A status line's text from the table, or (no key) empty.
+  function setNote(node, key) {
+    if (key) { tr(node, "text", key); return; }
+    node.textContent = "";
+    if (node.ccLabels) delete node.ccLabels.text;
+  }
+
+  // UI text inside a message bubble (whose lang is the message's): it keeps the UI's lang.
+  function uiText(className, key) {
+    var node = tr(el("span", { className: className }), "text", key);
+    node.setAttribute("data-cc-ui-lang", "");
+    node.setAttribute("lang", uiLang);
+    return node;
+  }
 
   // ---------------------------------------------------------------- small helpers
+  // attrs.t maps "text" or attribute names to string-table keys: {text: "send"}.
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
     Object.keys(attrs || {}).forEach(function (name) {
       if (name === "text") node.textContent = attrs[name];
       else if (name === "className") node.className = attrs[name];
+      else if (name === "t") Object.keys(attrs.t).forEach(function (attr) { tr(node, attr, attrs.t[attr]); });
       else node.setAttribute(name, attrs[name]);
     });
     (children || []).forEach(function (child) {
@@ -143,21 +313,26 @@
   }
 
   function forgetStoredState() {
-    try { window.sessionStorage.removeItem(STORAGE_KEY); } catch (e) { /* storage off */ }
+    try {
+      [STORAGE_KEY, LANG_KEY, CHOICE_KEY].forEach(function (key) { window.sessionStorage.removeItem(key); });
+    } catch (e) { /* storage off */ }
   }
 
-  function timeElement(seconds) {
-    var date = new Date(typeof seconds === "number" && isFinite(seconds) ? seconds * 1000 : Date.now());
+  // A message's time in the UI language ("3:05 PM", "3:05 p. m."; with the date if not today).
+  function formatTime(date) {
     var options = { hour: "numeric", minute: "2-digit" };
     if (date.toDateString() !== new Date().toDateString()) {
       options.month = "short";
       options.day = "numeric";
     }
-    return el("time", {
-      className: "cc-time",
-      datetime: date.toISOString(),
-      text: date.toLocaleString("en-US", options),
-    });
+    try { return new Intl.DateTimeFormat(t("locale"), options).format(date); } catch (e) {
+      return date.toLocaleString(undefined, options);
+    }
+  }
+
+  function timeElement(seconds) {
+    var date = new Date(typeof seconds === "number" && isFinite(seconds) ? seconds * 1000 : Date.now());
+    return el("time", { className: "cc-time", datetime: date.toISOString(), text: formatTime(date) });
   }
 
   // ---------------------------------------------------------------- loading assets
@@ -230,7 +405,7 @@
         } else if (/^https?:/i.test(href)) {
           a.setAttribute("target", "_blank");
           a.setAttribute("rel", "noopener noreferrer");
-          a.appendChild(srOnly(" (opens in a new tab)"));
+          a.appendChild(uiText("cc-sr-only", "newTab"));
         }
       });
       linkPhoneNumbers(fragment);
@@ -299,7 +474,7 @@
   function build() {
     ui.toggle = el("button", {
       type: "button", className: "cc-toggle", "data-testid": "cc-toggle",
-      "aria-expanded": "false", "aria-controls": "cc-panel", "aria-label": "Open chat",
+      "aria-expanded": "false", "aria-controls": "cc-panel", t: { "aria-label": "openChat" },
     });
     ui.toggle.innerHTML = // static, trusted icons
       '<svg class="cc-icon cc-icon-open" viewBox="0 0 24 24" aria-hidden="true" focusable="false">' +
@@ -308,24 +483,24 @@
       '<path d="M6 6l12 12M18 6L6 18"/></svg>';
 
     ui.close = el("button", {
-      type: "button", className: "cc-close", "aria-label": "Close chat", "data-testid": "cc-close",
+      type: "button", className: "cc-close", t: { "aria-label": "closeChat" }, "data-testid": "cc-close",
     });
     ui.close.innerHTML =
       '<svg class="cc-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M6 6l12 12M18 6L6 18"/></svg>';
 
     ui.call = el("a", { className: "cc-call", "data-testid": "cc-call", href: "tel:" + config.phone.tel });
-    ui.title = el("h2", { className: "cc-title", id: "cc-title", text: "Ask about immunotherapy" });
-    ui.end = el("button", { type: "button", className: "cc-end", "data-testid": "cc-end", text: END_CHAT });
-    var header = el("div", { className: "cc-header" }, [ui.title, ui.call, ui.end, ui.close]);
+    ui.title = el("h2", { className: "cc-title", id: "cc-title", t: { text: "title" } });
+    ui.end = el("button", { type: "button", className: "cc-end", "data-testid": "cc-end", t: { text: "endChat" } });
+    // Shows the other language's name, in that language ("Español" / "English").
+    ui.lang = el("button", { type: "button", className: "cc-lang", "data-testid": "cc-lang" });
+    var actions = el("div", { className: "cc-actions" }, [ui.call, ui.lang, ui.end]);
+    var header = el("div", { className: "cc-header" }, [ui.title, actions, ui.close]);
 
     ui.emergency = el("div", { className: "cc-emergency", role: "alert", "data-testid": "cc-emergency" });
-    ui.intro = el("p", {
-      className: "cc-intro",
-      text: "Ask a question about immunotherapy or your visit to the infusion center.",
-    });
+    ui.intro = el("p", { className: "cc-intro", t: { text: "intro" } });
     ui.notice = el("p", { className: "cc-notice", role: "status", "data-testid": "cc-notice" });
     ui.log = el("div", {
-      className: "cc-log", role: "log", "aria-live": "polite", "aria-label": "Conversation",
+      className: "cc-log", role: "log", "aria-live": "polite", t: { "aria-label": "conversation" },
       "data-testid": "cc-log", tabindex: "0",
     });
     ui.typing = el("div", { className: "cc-typing", role: "status", "data-testid": "cc-typing" });
@@ -337,12 +512,12 @@
     });
     ui.counter = el("div", { className: "cc-counter", "aria-hidden": "true" });
     ui.counterNote = el("div", { className: "cc-sr-only", "aria-live": "polite" });
-    ui.send = el("button", { type: "submit", className: "cc-send", "data-testid": "cc-send", text: "Send" });
+    ui.send = el("button", { type: "submit", className: "cc-send", "data-testid": "cc-send", t: { text: "send" } });
     ui.form = el("form", { className: "cc-composer", novalidate: "" }, [
-      el("label", { className: "cc-sr-only", for: "cc-input", text: "Type your question" }),
+      el("label", { className: "cc-sr-only", for: "cc-input", t: { text: "inputLabel" } }),
       el("div", { className: "cc-composer-row" }, [ui.input, ui.send]),
       el("div", { className: "cc-composer-foot" }, [
-        el("span", { id: "cc-hint", className: "cc-hint", text: "Enter to send, Shift+Enter for a new line." }),
+        el("span", { id: "cc-hint", className: "cc-hint", t: { text: "hint" } }),
         ui.counter,
       ]),
       ui.counterNote,
@@ -353,13 +528,15 @@
       role: "dialog", "aria-modal": "false", "aria-labelledby": "cc-title", hidden: "",
     }, [header, ui.emergency, ui.intro, ui.notice, ui.log, ui.typing, ui.status, ui.form]);
 
-    ui.root = el("div", { id: "cc-chat-root", className: "cc-root", hidden: "" }, [ui.panel, ui.toggle]);
+    ui.root = el("div", { id: "cc-chat-root", className: "cc-root", lang: uiLang, hidden: "" }, [ui.panel, ui.toggle]);
+    labelLanguageToggle();
     updatePhone();
     updateCounter();
 
     ui.toggle.addEventListener("click", function () { if (isOpen()) close(); else open(); });
     ui.close.addEventListener("click", function () { close(); });
     ui.end.addEventListener("click", function () { endChat(); });
+    ui.lang.addEventListener("click", function () { chooseLanguage(otherLanguage()); });
     ui.root.addEventListener("keydown", function (event) { // in the panel or on the toggle
       if ((event.key === "Escape" || event.key === "Esc") && isOpen()) { event.preventDefault(); close(); }
     });
@@ -380,8 +557,54 @@
     var phone = config.phone;
     ui.call.setAttribute("href", "tel:" + phone.tel);
     ui.call.textContent = "";
-    ui.call.appendChild(document.createTextNode("Call " + phone.display));
-    ui.call.appendChild(srOnly(" (" + phone.digits + ")"));
+    ui.call.appendChild(document.createTextNode(t("call", { phone: phone.display })));
+    ui.call.appendChild(srOnly(t("callDigits", { digits: phone.digits })));
+  }
+
+  function labelLanguageToggle() {
+    var other = otherLanguage();
+    var strings = STRINGS[other];
+    ui.lang.textContent = "";
+    ui.lang.appendChild(el("span", { className: "cc-lang-text", lang: other }, [
+      strings.languageName,
+      el("span", { className: "cc-sr-only", text: strings.languageSwitch }),
+    ]));
+  }
+
+  // The patient used the toggle: the UI switches at once, the choice is kept for the session
+  // and goes to the server with the next message.
+  function chooseLanguage(code) {
+    if (!knownLanguage(code)) return;
+    try { window.sessionStorage.setItem(LANG_KEY, code); } catch (e) { /* storage off */ }
+    storeChoice(code);
+    setLanguage(code);
+    tr(ui.notice, "text", "languageNow");
+  }
+
+  // Relabels everything the widget wrote from the string table; messages keep their own lang.
+  function setLanguage(code) {
+    uiLang = code;
+    ui.root.setAttribute("lang", code);
+    labelLanguageToggle();
+    Array.prototype.forEach.call(ui.root.querySelectorAll("[data-cc-i18n]"), function (node) {
+      Object.keys(node.ccLabels || {}).forEach(function (attr) {
+        var label = node.ccLabels[attr];
+        tr(node, attr, label.key, label.args);
+      });
+    });
+    Array.prototype.forEach.call(ui.root.querySelectorAll("[data-cc-ui-lang]"), function (node) {
+      node.setAttribute("lang", code);
+    });
+    Array.prototype.forEach.call(ui.root.querySelectorAll("time.cc-time"), function (node) {
+      var date = new Date(node.getAttribute("datetime"));
+      if (!isNaN(date.getTime())) node.textContent = formatTime(date);
+    });
+    updatePhone();
+    updateCounter();
+    var lead = ui.status.getAttribute("data-lead");
+    if (lead) { ui.status.removeAttribute("data-lead"); setStatus(lead); }
+    if (ui.typing.firstChild) { setTyping(false); setTyping(true); }
+    if (ui.emergency.firstChild) { ui.emergency.textContent = ""; showEmergency(); }
   }
 
   function autoGrow() {
@@ -394,12 +617,13 @@
     var used = ui.input.value.length;
     var left = max - used;
     var near = used >= Math.floor(max * COUNTER_FROM);
-    ui.counter.textContent = near ? used + " / " + max : "";
+    ui.counter.textContent = near ? t("counter", { used: used, max: max }) : "";
     ui.counter.classList.toggle("cc-counter--limit", left <= 0);
     // Screen readers hear the count only at a few steps, not on every keystroke.
     var note = "";
-    if (near) note = left <= 0 ? "Character limit reached." : left <= 20 ? left + " characters left." :
-      left <= 50 ? "50 characters left." : left <= 100 ? "100 characters left." : "Near the character limit.";
+    if (near) note = left <= 0 ? t("limitReached") : left <= 20 ? t("charactersLeft", { count: left }) :
+      left <= 50 ? t("charactersLeft", { count: 50 }) : left <= 100 ? t("charactersLeft", { count: 100 }) :
+      t("nearLimit");
     if (note !== lastCounterNote) ui.counterNote.textContent = lastCounterNote = note;
   }
 
@@ -431,7 +655,7 @@
     ui.panel.hidden = false;
     ui.root.classList.add("cc-open");
     ui.toggle.setAttribute("aria-expanded", "true");
-    ui.toggle.setAttribute("aria-label", "Close chat");
+    tr(ui.toggle, "aria-label", "closeChat");
     storeOpen(true);
     scrollToEnd();
     if (!(options && options.restore)) ui.input.focus(); // a restored panel does not steal focus
@@ -442,7 +666,7 @@
     ui.panel.hidden = true;
     ui.root.classList.remove("cc-open");
     ui.toggle.setAttribute("aria-expanded", "false");
-    ui.toggle.setAttribute("aria-label", "Open chat");
+    tr(ui.toggle, "aria-label", "openChat");
     storeOpen(false);
     ui.toggle.focus();
   }
@@ -450,9 +674,11 @@
   // ---------------------------------------------------------------- messages
   function addMessage(message, options) {
     var isUser = message.role === "user";
+    // A patient's message: the UI language when sent; a bot's: what the server says it is in.
+    var lang = knownLanguage(message.language) || (isUser ? uiLang : "en");
     var buttons = (!isUser && Array.isArray(message.buttons)) ? message.buttons : [];
     if (!isUser && !message.text && !buttons.length) return null;
-    var body = el("div", { className: "cc-text" });
+    var body = el("div", { className: "cc-text", lang: lang });
     if (isUser) body.textContent = message.text || "";
     else if (message.text) body.appendChild((render || plainRenderer)(message.text));
 
@@ -461,9 +687,9 @@
       "data-role": isUser ? "user" : "bot",
       "data-testid": "cc-message",
     }, [
-      el("div", { className: "cc-bubble" }, [srOnly(isUser ? "You said: " : "Assistant said: "), body]),
+      el("div", { className: "cc-bubble", lang: lang }, [uiText("cc-sr-only", isUser ? "youSaid" : "assistantSaid"), body]),
     ]);
-    if (buttons.length) item.appendChild(quickReplies(buttons, options && options.live));
+    if (buttons.length) item.appendChild(quickReplies(buttons, options && options.live, lang));
     if (!isUser && message.rateable === true && message.kb_entry && typeof message.timestamp === "number") {
       item.appendChild(ratingBar(message));
     }
@@ -474,14 +700,15 @@
     return item;
   }
 
-  function quickReplies(buttons, live) {
-    var group = el("div", { className: "cc-quick-replies", role: "group", "aria-label": "Suggested replies" });
+  // The group's label is UI text; the buttons' titles are in the message's language.
+  function quickReplies(buttons, live, lang) {
+    var group = el("div", { className: "cc-quick-replies", role: "group", t: { "aria-label": "suggestedReplies" } });
     buttons.forEach(function (b) {
       if (!b || typeof b.payload !== "string") return;
       var title = typeof b.title === "string" && b.title ? b.title : b.payload;
       var button = el("button", {
         type: "button", className: "cc-quick-reply", "data-testid": "cc-quick-reply",
-        "aria-disabled": live ? "false" : "true", text: title,
+        "aria-disabled": live ? "false" : "true", text: title, lang: lang,
       });
       button.addEventListener("click", function () {
         if (button.getAttribute("aria-disabled") === "true" || pending) return;
@@ -503,8 +730,8 @@
   function ratingBar(message) {
     var answer = { kb_entry: message.kb_entry, timestamp: message.timestamp };
     var bar = el("div", { className: "cc-rate", "data-testid": "cc-rate" });
-    var group = el("div", { className: "cc-rate-row", role: "group", "aria-label": RATE_PROMPT }, [
-      el("span", { className: "cc-rate-prompt", "aria-hidden": "true", text: RATE_PROMPT }),
+    var group = el("div", { className: "cc-rate-row", role: "group", t: { "aria-label": "ratePrompt" } }, [
+      el("span", { className: "cc-rate-prompt", "aria-hidden": "true", t: { text: "ratePrompt" } }),
     ]);
     var note = el("p", { className: "cc-rate-note", role: "status", "data-testid": "cc-rate-note" });
     var buttons = {};
@@ -513,7 +740,7 @@
     Object.keys(RATED).forEach(function (rating) {
       var button = el("button", {
         type: "button", className: "cc-rate-button cc-rate-button--" + rating.replace("_", "-"),
-        "aria-label": RATED[rating], "aria-pressed": "false", title: RATED[rating],
+        t: { "aria-label": RATED[rating], title: RATED[rating] }, "aria-pressed": "false",
         "data-testid": "cc-rate-" + rating.replace("_", "-"),
       });
       button.innerHTML = THUMB; // static, trusted icon; the label is in aria-label
@@ -544,16 +771,16 @@
       if (comment) body.comment = comment;
       var before = bar.getAttribute("data-rating");
       show(rating);
-      note.textContent = "";
+      setNote(note, "");
       api("POST", "/feedback", body).then(function (data) {
         busy = false;
         if (typeof data.timestamp === "number") answer.timestamp = data.timestamp;
         if (rating === "not_helpful" && comment === undefined && !form) openForm();
-        else { closeForm(); note.textContent = RATE_THANKS; }
+        else { closeForm(); setNote(note, "rateThanks"); }
       }, function () {
         busy = false;
         show(before);
-        note.textContent = RATE_FAILED;
+        setNote(note, "rateFailed");
       });
     }
 
@@ -563,10 +790,10 @@
         id: id, className: "cc-comment", "data-testid": "cc-feedback-comment", rows: "2",
         maxlength: String(COMMENT_MAX), autocomplete: "off",
       });
-      var send = el("button", { type: "submit", className: "cc-comment-send", "data-testid": "cc-feedback-send", text: COMMENT_SEND });
-      var skip = el("button", { type: "button", className: "cc-comment-skip", "data-testid": "cc-feedback-skip", text: COMMENT_SKIP });
+      var send = el("button", { type: "submit", className: "cc-comment-send", "data-testid": "cc-feedback-send", t: { text: "commentSend" } });
+      var skip = el("button", { type: "button", className: "cc-comment-skip", "data-testid": "cc-feedback-skip", t: { text: "commentSkip" } });
       form = el("form", { className: "cc-comment-form", novalidate: "" }, [
-        el("label", { for: id, className: "cc-comment-label", text: COMMENT_LABEL }),
+        el("label", { for: id, className: "cc-comment-label", t: { text: "commentLabel" } }),
         box,
         el("div", { className: "cc-comment-actions" }, [send, skip]),
       ]);
@@ -574,11 +801,11 @@
         event.preventDefault();
         var text = box.value.trim().slice(0, COMMENT_MAX);
         if (text) rate("not_helpful", text);
-        else { closeForm(); note.textContent = RATE_THANKS; }
+        else { closeForm(); setNote(note, "rateThanks"); }
       });
       skip.addEventListener("click", function () {
         closeForm();
-        note.textContent = RATE_THANKS;
+        setNote(note, "rateThanks");
         buttons.not_helpful.focus();
       });
       box.addEventListener("keydown", function (event) {
@@ -600,30 +827,31 @@
   function showEmergency() {
     if (ui.emergency.firstChild) return; // once shown it stays
     ui.emergency.appendChild(el("p", {}, [
-      el("strong", { text: "If this is an emergency, " }),
-      telLink("911", "call 911 now", "cc-tel cc-tel--emergency"),
-      el("strong", { text: "." }),
+      el("strong", { text: t("emergencyLead") }),
+      telLink("911", t("emergencyCall"), "cc-tel cc-tel--emergency"),
+      el("strong", { text: t("emergencyEnd") }),
     ]));
   }
 
+  // lead: the key of the status line's first sentence ("unreachable", ...), or "" to clear it.
   function setStatus(lead) {
     if (!lead) { ui.status.textContent = ""; ui.status.removeAttribute("data-lead"); return; }
     if (ui.status.getAttribute("data-lead") === lead) return; // shown: do not re-announce every retry
     ui.status.textContent = "";
     ui.status.setAttribute("data-lead", lead);
     var p = config.phone;
-    var link = telLink(p.tel, "Call ", "cc-status-link");
+    var link = telLink(p.tel, t("statusCall"), "cc-status-link");
     link.appendChild(el("span", { className: "cc-nowrap", text: p.display }));
     link.appendChild(document.createTextNode(" "));
-    link.appendChild(el("span", { className: "cc-nowrap", text: "(" + p.digits + ")" }));
-    ui.status.appendChild(el("p", {}, [lead, link, "."]));
+    link.appendChild(el("span", { className: "cc-nowrap", text: t("statusDigits", { digits: p.digits }) }));
+    ui.status.appendChild(el("p", {}, [t(lead), link, t("statusEnd")]));
     scrollToEnd(); // the log just got shorter: keep the latest message in view
   }
 
   function setTyping(on) {
     if (on && !ui.typing.firstChild) {
       ui.typing.appendChild(el("p", {}, [
-        "Assistant is typing…",
+        t("typing"),
         el("span", { className: "cc-dots", "aria-hidden": "true" }, [el("span"), el("span"), el("span")]),
       ]));
       scrollToEnd();
@@ -670,10 +898,14 @@
     if (!text || pending) return false; // empty, or a send is already in flight
     if (!title && text.length > config.maxChars) return false;
     disableQuickReplies();
-    ui.notice.textContent = "";
+    setNote(ui.notice, "");
     var clientId = uuid4();
-    var item = addMessage({ role: "user", text: title || text, timestamp: Date.now() / 1000, client_id: clientId });
-    pending = { text: text, title: title, clientId: clientId, el: item };
+    var item = addMessage({
+      role: "user", text: title || text, timestamp: Date.now() / 1000, client_id: clientId, language: uiLang,
+    });
+    // A retry sends the same body: the languages are fixed here, and the choice goes out once.
+    pending = { text: text, title: title, clientId: clientId, el: item, language: uiLang, choice: languageChoice };
+    storeChoice(null);
     setSendEnabled(false);
     scrollToEnd();
     ui.input.focus();
@@ -787,15 +1019,16 @@
     updateCounter();
     forgetStoredState();
     setEnding(true);
-    ui.notice.textContent = CHAT_ENDED;
+    setNote(ui.notice, "chatEnded");
     scrollToEnd();
     ui.input.focus();
     pump();
   }
 
   function deliver(message) {
-    var body = { text: message.text, client_id: message.clientId };
+    var body = { text: message.text, client_id: message.clientId, page_language: message.language };
     if (message.title) body.title = message.title;
+    if (message.choice) body.language_choice = message.choice;
     if (failures === 0) setTyping(true);
     return api("POST", "/message", body).then(function (data) {
       if (pending !== message) return; // settled meanwhile (e.g. found in the history)
@@ -842,15 +1075,16 @@
       setTyping(false);
       if (err && err.retry === false) {
         // 400/403/413: this message cannot be delivered; let the patient try again or call.
-        setStatus(NOT_SENT);
+        setStatus("notSentStatus");
         if (pending) {
           pending.el.classList.add("cc-msg--failed");
-          pending.el.appendChild(el("p", { className: "cc-failed", text: "Not sent." }));
+          pending.el.appendChild(el("p", { className: "cc-failed", t: { text: "notSent" } }));
+          if (pending.choice && !languageChoice) storeChoice(pending.choice); // for the next one
           finishPending();
         }
         return;
       }
-      setStatus(err && err.waitMs !== undefined ? SLOW_DOWN : UNREACHABLE);
+      setStatus(err && err.waitMs !== undefined ? "slowDown" : "unreachable");
       retryTimer = setTimeout(pump, Math.max(retryDelay, (err && err.waitMs) || 0));
       retryDelay = Math.min(retryDelay * 2, RETRY_MAX_MS);
     });
@@ -859,6 +1093,8 @@
   // ---------------------------------------------------------------- start
   function start() {
     ending = storedEnding();
+    uiLang = initialLanguage();
+    languageChoice = storedChoice();
     build();
     setSendEnabled(true);
     var css = loadCss(BASE + "/widget.css");

@@ -28,6 +28,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from assistant.channels.opening_language import opening_language
 from assistant.channels.output import AnnotatedOutputChannel, collect_replies
 from assistant.channels.settings import (
     channel_or_off,
@@ -171,7 +172,7 @@ class PatientRestInput(InputChannel):
                 AnnotatedOutputChannel(),
                 sender,
                 input_channel=self.name(),
-                metadata=self.get_metadata(request),
+                metadata={**(self.get_metadata(request) or {}), **opening_language(text)},
             )
             replies = await collect_replies(on_new_message, message, self.reply_timeout_s)
             return response.json(self._technical_error() if replies is None else replies)

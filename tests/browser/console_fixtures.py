@@ -18,8 +18,10 @@ from playwright.sync_api import Browser, Page
 
 from assistant.console import schema
 from assistant.console.database import Database
+from assistant.dialogue_names import LANGUAGE_ES
 from assistant.ops.processes import NotReady, free_port, wait_for_http
 from bench.console_harness import EventWriter
+from tests.assistant.console.builders import answered, language_slot, said
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSOLE_REPORTS = ROOT / "reports" / "console"
@@ -29,6 +31,7 @@ XSS_TEXT = "<img src=x onerror=alert(1)> is immunotherapy a kind of chemo?"
 EMERGENCY_PHONE = "310-555-0187"
 EMERGENCY_PHONE_MASKED = "•••-•••-0187"
 CALLBACK_PHONE = "+13105550142"
+SPANISH_QUESTION = "mi papa tiene fiebre despues de la inmunoterapía, q hago"
 
 
 @dataclass
@@ -72,8 +75,9 @@ def _console(env: Dict[str, str], *args: str, stdin: str = "") -> str:
 
 
 def write_conversations(db_url: str, start: float) -> None:
-    """Five short conversations a reviewer would meet: a callback with a phone number, an
-    emergency (which also gives a phone number), a fallback, an XSS attempt and a plain one."""
+    """Six short conversations a reviewer would meet: a callback with a phone number, an
+    emergency (which also gives a phone number), a fallback, an XSS attempt, a plain one and
+    a caregiver's in Spanish."""
     db = Database.connect(db_url)
     try:
         w = EventWriter(db, start)
@@ -133,6 +137,12 @@ def write_conversations(db_url: str, start: float) -> None:
         w.user("web-hours-1", "when is the infusion center open", "ask_infusion_hours")
         w.action("web-hours-1", "action_answer")
         w.bot("web-hours-1", "The infusion center is open 24 hours a day.", "infusion_center.hours")
+
+        w.session("web-es-1", "web")
+        said(w, "web-es-1", SPANISH_QUESTION, "symptom_report", LANGUAGE_ES, 0.93)
+        language_slot(w, "web-es-1", LANGUAGE_ES)
+        answered(w, "web-es-1", "Llame a su equipo de atención ahora.", "triage.fever", LANGUAGE_ES)
+        said(w, "web-es-1", "sí", "affirm", None, 0.41)
     finally:
         db.close()
 
@@ -200,7 +210,7 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console
     write_conversations(db_url, time.time() - 3 * 3600)
     with serving_console(db_url, folder, ADMIN, "admin", ADMIN_PASSWORD) as (url, process, log):
         ids = _conversation_ids(db_url)  # indexed before the server started listening
-        assert len(ids) == 5, ids
+        assert len(ids) == 6, ids
         yield ConsoleServer(url, db_path, process, log, ids)
 
 

@@ -19,6 +19,7 @@ from tests.browser.console_fixtures import (
     CONSOLE_REPORTS,
     EMERGENCY_PHONE,
     EMERGENCY_PHONE_MASKED,
+    SPANISH_QUESTION,
     XSS_TEXT,
     ConsoleServer,
     console_page,
@@ -86,7 +87,7 @@ def test_review_round_login_filter_read_tag_and_export(
 
     page.wait_for_url("**/inbox")
     expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
-    assert total_shown(page) == 5
+    assert total_shown(page) == 6
     assert sorted(inbox_ids(page)) == sorted(console_server.ids.values())
     # Contact details are masked in the list too.
     assert EMERGENCY_PHONE not in page.locator("table.inbox").inner_text()
@@ -121,7 +122,7 @@ def test_review_round_login_filter_read_tag_and_export(
 
     page.locator(".crumbs").get_by_role("link", name="Inbox").click()
     page.wait_for_url("**/inbox")
-    assert total_shown(page) == 5
+    assert total_shown(page) == 6
     page.get_by_label("Tag", exact=True).fill(TAG)
     page.get_by_role("button", name="Apply").click()
     page.wait_for_url(re.compile(rf"/inbox\?.*tag={TAG}"))
@@ -204,6 +205,38 @@ def test_idle_logout_warns_first_then_logs_out(
     expect(page).to_have_url(re.compile(r"/login"))
 
 
+def test_spanish_conversations_by_language_and_by_a_search_without_accents(
+    console_page: Page, console_server: ConsoleServer
+) -> None:
+    page = console_page
+    spanish_id = console_server.ids["web-es-1"]
+    log_in(page)
+
+    page.get_by_label("Language", exact=True).select_option("es")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(re.compile(r"/inbox\?.*lang=es"))
+    assert total_shown(page) == 1 and inbox_ids(page) == [spanish_id]
+    expect(page.get_by_label("Language", exact=True)).to_have_value("es")
+    expect(page.locator("table.inbox td.lang")).to_have_text(["Español"])
+
+    page.get_by_label("Language", exact=True).select_option("")
+    page.get_by_label("Search patient messages", exact=True).fill("INMUNOTERAPIA")
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(re.compile(r"/inbox\?.*q=INMUNOTERAPIA"))
+    assert inbox_ids(page) == [spanish_id]  # "inmunoterapía" in the message
+    screenshot(page, "10-inbox-search-accents")
+
+    page.locator(f"table.inbox a[href='/conversations/{spanish_id}']").click()
+    page.wait_for_url(f"**/conversations/{spanish_id}")
+    transcript = page.get_by_role("region", name="Transcript")
+    expect(transcript).to_contain_text(SPANISH_QUESTION)
+    expect(transcript.locator(".msg.patient .msg-lang")).to_have_text(
+        ["es · 0.93", "undecided · 0.41"]
+    )
+    expect(transcript.locator(".msg.bot .msg-lang")).to_have_text(["language es"])
+    screenshot(page, "11-transcript-spanish")
+
+
 def test_log_in_with_the_keyboard_only(console_page: Page) -> None:
     page = console_page
     page.goto("/login")
@@ -266,6 +299,9 @@ def test_axe_finds_no_serious_or_critical_violations(
         "inbox-filtered": "/inbox?flag=fallback&sort=oldest",
         "transcript": f"/conversations/{console_server.ids['web-callback-1']}",
         "transcript-emergency": f"/conversations/{console_server.ids['sms-emergency-1']}",
+        "inbox-spanish": "/inbox?lang=es",
+        "transcript-spanish": f"/conversations/{console_server.ids['web-es-1']}",
+        "translations": "/translations",
     }
     for name, path in pages.items():
         page.goto(path)

@@ -4,45 +4,26 @@ from __future__ import annotations
 
 import sqlite3
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import Iterator, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import pytest
 
 from assistant.channels.sms.identity import conversation_id
 from assistant.channels.sms.state import SmsState, sqlite_url
-from assistant.ops.sms_try import messages_of, signed_form
+from tests.e2e.conftest import SMS_SECRET, SMS_TOKEN, sms_post
 from tests.support.assistant_servers import RunningAssistant, start_assistant
 
 pytestmark = pytest.mark.slow
-TOKEN = "e2e-sms-token-4242424242"
+TOKEN = SMS_TOKEN
 PHONE = "+13105550177"
-SECRET = "e2e-secret-0123456789abcdef"
-
-
-@pytest.fixture(scope="module")
-def sms_assistant(
-    trained_model: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningAssistant]:
-    env = {"TWILIO_AUTH_TOKEN": TOKEN, "SMS_ID_SECRET": SECRET}
-    running = start_assistant(tmp_path_factory.mktemp("sms"), trained_model, env=env)
-    yield running
-    running.stop()
+SECRET = SMS_SECRET
 
 
 def post(
     assistant: RunningAssistant, body: str, sender: str = PHONE, sid: Optional[str] = None
 ) -> Tuple[int, List[str]]:
-    url = assistant.url.replace("/rest/", "/sms/")
-    data, headers = signed_form(url, TOKEN, sender, body, message_sid=sid)
-    request = urllib.request.Request(url, data, headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=15) as reply:
-            return reply.status, messages_of(reply.read().decode())
-    except urllib.error.HTTPError as error:
-        return error.code, []
+    return sms_post(assistant, body, sender, sid)
 
 
 def text(assistant: RunningAssistant, body: str, sender: str = PHONE) -> List[str]:

@@ -7,7 +7,11 @@ Unlike Rasa's built-in Twilio channel it:
   without a MessageSid gets 400;
 - answers synchronously with TwiML (no outbound credentials, no blocking API calls), always
   within ``reply_timeout_s``: a slow bot gets an apology with the support number instead;
-- handles STOP/START/HELP itself; an opted-out number gets no replies, across restarts;
+- handles STOP/START/HELP itself, and the Spanish PARAR/CANCELAR (opt out) and AYUDA (help);
+  an opted-out number gets no replies, across restarts;
+- writes its own texts (keyword replies, the menu line, the feedback line, the apology) in the
+  language of the conversation's latest bot message (``language``), and a reply to a Spanish
+  keyword in Spanish;
 - turns buttons into a numbered menu ("Reply 1 for ...", at most 1-8) and maps "1" back to the
   choice (decimal digits of any script; "²" or "①" are text);
 - ends a reply with a rateable answer with "Reply 9 if this did not help."; a "9" right after
@@ -16,8 +20,10 @@ Unlike Rasa's built-in Twilio channel it:
   "9" is an ordinary message;
 - keeps opt-outs, menus and handled MessageSids in the tracker database, so replicas agree;
   the database calls run in worker threads, off the event loop;
-- sends each answer's SMS form, plain GSM-7 (unless the patient wrote in another script),
-  split at sentence boundaries;
+- sends each answer's SMS form as plain text, split at sentence boundaries, with every body
+  folded to GSM-7 (``segments.fold_for_sms``: "información" goes as "informacion", since one
+  "ó" would make the whole message UCS-2, about three times the segments); only text of
+  another script (a name the patient typed) is kept as it is;
 - names the conversation by an HMAC of the phone number, so raw numbers never reach the
   tracker or the logs; a typed "/intent{...}" is plain text.
 
@@ -50,6 +56,7 @@ from assistant.channels.feedback import (
     last_turn_answer,
     record_feedback,
 )
+from assistant.channels.opening_language import opening_language
 from assistant.channels.output import AnnotatedOutputChannel, collect_replies
 from assistant.channels.settings import (
     channel_or_off,
@@ -66,10 +73,11 @@ from assistant.channels.sms.form import (
     read_message,
 )
 from assistant.channels.sms.identity import conversation_id
-from assistant.channels.sms.keywords import Keyword, keyword_of
+from assistant.channels.sms.keywords import Keyword, KeywordMatch, keyword_match
+from assistant.channels.sms.language import conversation_language
 from assistant.channels.sms.menu import chosen_payload, is_feedback_reply
 from assistant.channels.sms.reply import shape_reply
-from assistant.channels.sms.segments import is_gsm7
+from assistant.channels.sms.segments import fold_for_sms, is_gsm7
 from assistant.channels.sms.state import SmsState, database_url
 from assistant.dialogue_names import (
     ENTRY_CONVERSATION_FALLBACK,
@@ -160,11 +168,21 @@ class SmsInput(InputChannel):
     def _twiml(self, parts: list[str]) -> HTTPResponse:
         reply = MessagingResponse()
         for part in parts:
-            reply.message(part)
+            reply.message(fold_for_sms(part))
         return response.text(str(reply), content_type="text/xml")
 
     def _keyword_reply(self, entry_id: str, language: str = EN) -> HTTPResponse:
         return self._twiml([self.store.current().render(entry_id, SMS, language=language).text])
+
+    async def _own_reply(
+        self, request: Request, sender: str, entry_id: str, language: Optional[str] = None
+    ) -> HTTPResponse:
+        """One of the channel's own texts, in ``language`` if given, else in the language of
+        the conversation's latest bot message."""
+        if language is None:
+            agent = getattr(request.app.ctx, "agent", None)
+            language = await conversation_language(agent, sender)
+        return self._keyword_reply(entry_id, language)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"sms_webhook_{id(self)}", __name__)
@@ -213,18 +231,31 @@ class SmsInput(InputChannel):
         body: str,
         opted_out: bool,
     ) -> HTTPResponse:
-        keyword = keyword_of(body)
-        if keyword is Keyword.STOP:
+        match = keyword_match(body)
+        if match is not None and match.keyword is Keyword.STOP:
             await asyncio.to_thread(self.state.set_opted_out, sender, True)
-            return self._keyword_reply(KEYWORD_ENTRIES[Keyword.STOP])
-        if keyword is Keyword.START and (opted_out or body.strip().upper() != "YES"):
+            return await self._keyword_answer(request, sender, match)
+        if (
+            match is not None
+            and match.keyword is Keyword.START
+            and (opted_out or body.strip().upper() != "YES")
+        ):
             await asyncio.to_thread(self.state.set_opted_out, sender, False)
-            return self._keyword_reply(KEYWORD_ENTRIES[Keyword.START])
+            return await self._keyword_answer(request, sender, match)
         if opted_out:
             return self._twiml([])
-        if keyword is Keyword.HELP:
-            return self._keyword_reply(KEYWORD_ENTRIES[Keyword.HELP])
+        if match is not None and match.keyword is Keyword.HELP:
+            return await self._keyword_answer(request, sender, match)
         return await self._converse(on_new_message, request, sender, body)
+
+    async def _keyword_answer(
+        self, request: Request, sender: str, match: KeywordMatch
+    ) -> HTTPResponse:
+        """The reply to a keyword: in Spanish for a Spanish word, else in the conversation's
+        language."""
+        return await self._own_reply(
+            request, sender, KEYWORD_ENTRIES[match.keyword], match.language
+        )
 
     async def _converse(
         self,
@@ -246,15 +277,15 @@ class SmsInput(InputChannel):
             try:
                 text = clean_user_text(body, trusted_payloads=())
             except RejectedMessage:
-                return self._keyword_reply(ENTRY_CONVERSATION_FALLBACK)
+                return await self._own_reply(request, sender, ENTRY_CONVERSATION_FALLBACK)
         collector = AnnotatedOutputChannel()
-        message = UserMessage(
-            text, collector, sender, input_channel=self.name(), metadata=self.get_metadata(request)
-        )
+        metadata = {**(self.get_metadata(request) or {}), **opening_language(text)}
+        message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
         messages = await collect_replies(on_new_message, message, self.reply_timeout_s)
         if messages is None:
-            return self._keyword_reply(ENTRY_SMS_SLOW_REPLY)
-        reply = shape_reply(messages, knowledge, allow_unicode=not is_gsm7(body))
+            return await self._own_reply(request, sender, ENTRY_SMS_SLOW_REPLY)
+        # Unicode only for a patient who wrote in another script: accents alone fold to GSM-7.
+        reply = shape_reply(messages, knowledge, allow_unicode=not is_gsm7(fold_for_sms(body)))
         await asyncio.to_thread(self.state.set_menu, sender, reply.menu)
         return self._twiml(reply.parts)
 

@@ -1,5 +1,6 @@
-"""Turn the bot's messages into SMS text: plain, numbered menu, GSM-7, split into parts, and
-after a rateable answer the line "Reply 9 if this did not help." (in the answer's language)."""
+"""Turn the bot's messages into SMS text: plain, numbered menu, folded to GSM-7, split into
+parts, and after a rateable answer the line "Reply 9 if this did not help." The menu line and
+the feedback line are in the language of the reply's latest bot message."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
 from assistant.channels.feedback import rateable_in_reply
+from assistant.channels.sms.language import reply_language
 from assistant.channels.sms.menu import FEEDBACK_NUMBER, offered
 from assistant.channels.sms.segments import (
     MAX_BODY_CHARS,
+    fold_for_sms,
     is_gsm7,
-    replace_typography,
     segment_count,
     split_message,
     to_gsm7,
@@ -55,10 +57,10 @@ def feedback_prompt(messages: Sequence[Dict[str, Any]], knowledge: KnowledgeBase
 
 
 def _as_sent(text: str, allow_unicode: bool) -> str:
-    typographic = replace_typography(text)
-    if is_gsm7(typographic):
-        return typographic  # curly quotes alone must not force UCS-2
-    return text if allow_unicode else to_gsm7(text)
+    folded = fold_for_sms(text)  # curly quotes or an "ó" alone must not force UCS-2
+    if is_gsm7(folded):
+        return folded
+    return folded if allow_unicode else to_gsm7(folded)
 
 
 def shape_reply(
@@ -68,7 +70,8 @@ def shape_reply(
     max_segments: int = 2,
 ) -> SmsReply:
     """The SMS parts for the bot's messages. Buttons of the last message that has any become
-    a numbered menu (of at most ``MAX_CHOICES``). Emergencies stay first because message order
+    a numbered menu (of at most ``MAX_CHOICES``; the titles are the ones the actions sent, so
+    already in the conversation's language). Emergencies stay first because message order
     is kept. After a rateable answer the feedback line ends the reply; its characters are kept
     free in the budget, so the length cap never cuts it off."""
     texts = [plain(str(m["text"])).strip() for m in messages if m.get("text")]
@@ -78,13 +81,14 @@ def shape_reply(
             buttons = offered(message["buttons"])
     menu = [str(b["payload"]) for b in buttons]
     if buttons:
+        language = reply_language(messages) or EN
         choices = ", ".join(
             knowledge.render(
-                ENTRY_SMS_MENU_CHOICE, SMS, {"number": str(i), "title": str(b["title"])}
+                ENTRY_SMS_MENU_CHOICE, SMS, {"number": str(i), "title": str(b["title"])}, language
             ).text
             for i, b in enumerate(buttons, start=1)
         )
-        texts.append(knowledge.render(ENTRY_SMS_MENU, SMS, {"choices": choices}).text)
+        texts.append(knowledge.render(ENTRY_SMS_MENU, SMS, {"choices": choices}, language).text)
     prompt = feedback_prompt(messages, knowledge)
     footer = [_as_sent(prompt, allow_unicode)] if prompt else []
     parts: List[str] = []

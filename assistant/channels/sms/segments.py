@@ -1,4 +1,11 @@
-"""GSM-7 / UCS-2 segment arithmetic and sentence-aware splitting of SMS replies."""
+"""GSM-7 / UCS-2 segment arithmetic, folding to GSM-7 and sentence-aware splitting of SMS
+replies.
+
+One character outside GSM-7 (an "ó", a curly quote) sends the whole message as UCS-2: 70
+characters a segment (67 when concatenated) instead of 160 (153). Spanish texts are written
+with accents, so every outgoing body is folded first (``fold_for_sms``): á í ó ú become a i o u,
+while é ñ ü ¿ ¡ are GSM-7 and stay (measured in docs/sms.md).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ import re
 import unicodedata
 from typing import List
 
-from assistant.knowledge.models import GSM7_CHARACTERS
+from assistant.knowledge.models import GSM7_CHARACTERS, fold_to_gsm7
 
 GSM7_EXTENDED = set("^{}\\[~]|€")  # cost two septets each
 GSM7_SINGLE, GSM7_MULTI = 160, 153
@@ -64,6 +71,13 @@ def segment_count(text: str) -> int:
 def replace_typography(text: str) -> str:
     """Curly quotes, dashes, ellipses and odd spaces as their GSM-7 stand-ins."""
     return "".join(_GSM7_REPLACEMENTS.get(ch, ch) for ch in text)
+
+
+def fold_for_sms(text: str) -> str:
+    """``text`` as the channel sends it: typographic characters as their GSM-7 stand-ins and
+    letters GSM-7 lacks as their base letter ("información" -> "informacion"). Anything else
+    (another script, emoji) is kept; idempotent."""
+    return fold_to_gsm7(replace_typography(text))
 
 
 def to_gsm7(text: str) -> str:

@@ -3,9 +3,10 @@
 The first attempt with a client id claims it (``assistant.channels.web.replies_store``) and asks the
 bot; its replies are stored and every retry gets exactly those. While the first attempt is
 still running (a slow turn, or another replica), a retry waits up to the reply deadline for
-its replies, then gets the apology; it never asks the bot a second time. A turn that failed
-releases the id, so a retry is answered afresh; a turn that outlived the deadline (the patient
-got the apology) stores its replies when it ends, for a later retry.
+its replies, then gets the apology (made for that message, in its language); it never asks
+the bot a second time. A turn that failed releases the id, so a retry is answered afresh; a
+turn that outlived the deadline (the patient got the apology) stores its replies when it
+ends, for a later retry.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class OnceAnswerer:
         self,
         reply_timeout_s: float,
         as_reply: Callable[[Dict[str, Any]], Reply],
-        apology: Callable[[], Reply],
+        apology: Callable[[UserMessage], Reply],
     ) -> None:
         self.reply_timeout_s = reply_timeout_s
         self._as_reply = as_reply
@@ -75,7 +76,7 @@ class OnceAnswerer:
             return list(claim.replies or [])
         if claim.state is ClaimState.BUSY:
             found = await store.wait_for_replies(*key, timeout_s=self.reply_timeout_s)
-            return found if found is not None else [self._apology()]
+            return found if found is not None else [self._apology(message)]
         return await self._ask(handle, message, (store, key))
 
     async def _ask(
@@ -98,7 +99,7 @@ class OnceAnswerer:
                 await store.release(*key)
             else:  # still running: a retry gets the replies once they are there
                 self._in_background(self._record_late(turn, collector, store, key))
-        return answer if answer is not None else [self._apology()]
+        return answer if answer is not None else [self._apology(message)]
 
     async def _record_late(
         self,

@@ -17,7 +17,11 @@ Closes the gaps of Rasa's socket.io channel:
   an optional comment): a ``SlotSet`` of ``answer_feedback`` in the tracker
   (``assistant.channels.feedback``), counted against the message rate limits; the comment is
   cleaned like a message and never logged;
-- input is checked like the REST channel's; a slow bot gets an apology with the phone number.
+- input is checked like the REST channel's; a slow bot gets an apology with the phone number;
+- a message may carry the widget's UI language (``page_language``) and the patient's explicit
+  choice (``language_choice``), "en" or "es"; valid ones go into the user message metadata,
+  anything else is ignored; every bot message in an answer or the history carries its
+  ``language`` (``assistant.dialogue_names.META_LANGUAGE``).
 
 The cookie is Secure when the browser came over https (the connection itself, or
 ``X-Forwarded-Proto`` from a trusted proxy), with ``WEB_COOKIE_SECURE=1`` or with
@@ -80,13 +84,17 @@ from assistant.channels.web.replies_store import (
     Reply,
     backend_for,
 )
-from assistant.channels.web.request_format import declares_json
+from assistant.channels.web.request_format import declares_json, language_code, language_metadata
 from assistant.channels.web.sessions import ChatSession, CookieSpec, SessionSigner, cookie_spec
 from assistant.dialogue_names import (
     ENTRY_CONVERSATION_TECHNICAL_ERROR,
+    LANGUAGE_EN,
     META_CHANNEL,
     META_EMERGENCY,
     META_KB_ENTRY,
+    META_LANGUAGE,
+    META_LANGUAGE_CHOICE,
+    META_PAGE_LANGUAGE,
     WEB_CHANNEL,
 )
 from assistant.feedback import COMMENT_MAX_CHARS, AnswerFeedback, InvalidFeedback
@@ -406,7 +414,9 @@ class WebChatInput(InputChannel):
         @web.route("/demo", methods=["GET"])
         async def demo(request: Request) -> HTTPResponse:
             widget = f"{self._own_origin(request)}/webhooks/web/widget.js"
-            reply = response.html(render_demo_page(self.source_page, self.store.current(), widget))
+            language = language_code(request.args.get("lang"))
+            page = render_demo_page(self.source_page, self.store.current(), widget, language)
+            reply = response.html(page)
             reply.headers["Content-Security-Policy"] = (
                 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
                 "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
@@ -451,6 +461,7 @@ class WebChatInput(InputChannel):
         knowledge = self.store.current()
         text = clean_user_text(body.get("text"), knowledge.button_payloads(), MAX_CHARS)
         metadata: Dict[str, Any] = {META_CHANNEL: self.name(), "client_id": client_id}
+        metadata.update(language_metadata(body))
         title = body.get("title")
         if isinstance(title, str) and title.strip():
             metadata["title"] = title.strip()[:80]
@@ -503,10 +514,25 @@ class WebChatInput(InputChannel):
         )
         return await self.answers.answer(on_new_message, message, store)
 
-    def _apology(self) -> Dict[str, Any]:
-        text = self.store.current().render(ENTRY_CONVERSATION_TECHNICAL_ERROR, WEB).text
+    def _apology(self, message: UserMessage) -> Dict[str, Any]:
+        """The apology for a message the bot did not answer in time, in the language the
+        patient chose or the widget shows."""
+        metadata = message.metadata or {}
+        language = (
+            language_code(metadata.get(META_LANGUAGE_CHOICE))
+            or language_code(metadata.get(META_PAGE_LANGUAGE))
+            or LANGUAGE_EN
+        )
+        rendered = self.store.current().render(
+            ENTRY_CONVERSATION_TECHNICAL_ERROR, WEB, language=language
+        )
+        text = f"{rendered.note}\n\n{rendered.text}" if rendered.note else rendered.text
         apology = self._as_message(
-            {"text": text, META_KB_ENTRY: ENTRY_CONVERSATION_TECHNICAL_ERROR}
+            {
+                "text": text,
+                META_KB_ENTRY: ENTRY_CONVERSATION_TECHNICAL_ERROR,
+                META_LANGUAGE: rendered.language,
+            }
         )
         # The channel's own apology is not in the tracker: there is no answer to rate.
         return {**apology, RATEABLE: False}
@@ -520,6 +546,7 @@ class WebChatInput(InputChannel):
             "timestamp": time.time(),
             META_EMERGENCY: bool(collected.get(META_EMERGENCY)),
             META_KB_ENTRY: collected.get(META_KB_ENTRY),
+            META_LANGUAGE: language_code(collected.get(META_LANGUAGE)),
             RATEABLE: is_rateable(collected),
             "client_id": None,
         }

@@ -1,4 +1,5 @@
-"""The demo page: the source page's text with the widget in the corner."""
+"""The demo page: the source page's text with the widget in the corner (``?lang=es``: the
+widget's ``data-lang``, so the English page shows the Spanish widget)."""
 
 from __future__ import annotations
 
@@ -44,8 +45,16 @@ def _template() -> str:
     return TEMPLATE.read_text(encoding="utf-8")
 
 
-def render_demo_page(source: Optional[Path], knowledge: KnowledgeBase, widget_src: str) -> str:
+def render_demo_page(
+    source: Optional[Path],
+    knowledge: KnowledgeBase,
+    widget_src: str,
+    widget_language: Optional[str] = None,
+) -> str:
+    """The page; ``widget_language`` ("en" or "es", already checked) is the widget's
+    ``data-lang``, None for the widget's own choice (the page's ``lang``)."""
     path = source or DEFAULT_SOURCE_PAGE
+    lang_attribute = f' data-lang="{html.escape(widget_language)}"' if widget_language else ""
     body = (
         page_html(path.read_text(encoding="utf-8"))
         if path.is_file()
@@ -55,4 +64,5 @@ def render_demo_page(source: Optional[Path], knowledge: KnowledgeBase, widget_sr
         _template()
         .replace("{{PAGE_HTML}}", body)
         .replace("{{WIDGET_SRC}}", html.escape(widget_src, quote=True))
+        .replace("{{WIDGET_LANG}}", lang_attribute)
     )

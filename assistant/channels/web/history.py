@@ -7,13 +7,21 @@ from typing import Any, Dict, List, Sequence
 
 from assistant.channels.feedback import feedback_for, is_rateable
 from assistant.channels.session_events import current_session
-from assistant.dialogue_names import META_EMERGENCY, META_KB_ENTRY
+from assistant.channels.web.request_format import language_code
+from assistant.dialogue_names import (
+    META_EMERGENCY,
+    META_KB_ENTRY,
+    META_LANGUAGE,
+    META_PAGE_LANGUAGE,
+)
 
 __all__ = ["bot_message", "conversation", "current_session"]
 
 # A widget message carries the bot message's ``emergency`` and ``kb_entry`` under the same
 # names (widget/widget.js reads ``message.emergency``), ``rateable`` (the widget offers the
-# helpful / not helpful buttons) and, once rated, ``feedback`` (the latest rating).
+# helpful / not helpful buttons) and, once rated, ``feedback`` (the latest rating). Every
+# message has a ``language`` ("en", "es" or None when unknown): a bot message's is its
+# metadata's, a patient message's the widget's UI language when it was sent (``page_language``).
 RATEABLE = "rateable"
 FEEDBACK = "feedback"
 
@@ -27,6 +35,7 @@ def _user_message(event: Dict[str, Any]) -> Dict[str, Any]:
         "timestamp": event.get("timestamp"),
         META_EMERGENCY: False,
         META_KB_ENTRY: None,
+        META_LANGUAGE: language_code(metadata.get(META_PAGE_LANGUAGE)),
         "client_id": metadata.get("client_id"),
     }
 
@@ -41,6 +50,7 @@ def bot_message(event: Dict[str, Any]) -> Dict[str, Any]:
         "timestamp": event.get("timestamp"),
         META_EMERGENCY: bool(metadata.get(META_EMERGENCY)),
         META_KB_ENTRY: metadata.get(META_KB_ENTRY),
+        META_LANGUAGE: language_code(metadata.get(META_LANGUAGE)),
         RATEABLE: is_rateable(metadata),
         "client_id": None,
     }

@@ -176,7 +176,8 @@ async def test_message_reaches_the_bot_and_answers(url: str, recorder: Recorder)
     assert body == [{"recipient_id": "patient-1", "text": "echo: what is immunotherapy"}]
     message = recorder.messages[0]
     assert message.input_channel == "rest"
-    assert message.metadata == {"channel": "rest"}
+    # The channel's name, and the language a new conversation opens in (the first message's)
+    assert message.metadata == {"channel": "rest", "page_language": "en"}
 
 
 @pytest.mark.parametrize(
@@ -227,7 +228,7 @@ async def test_client_cannot_pick_the_channel_or_metadata(url: str, recorder: Re
         url, {"sender": "p", "message": "hi", "input_channel": "sms", "metadata": {"role": "admin"}}
     )
     assert recorder.messages[0].input_channel == "rest"
-    assert recorder.messages[0].metadata == {"channel": "rest"}
+    assert recorder.messages[0].metadata == {"channel": "rest", "page_language": "en"}
 
 
 async def test_html_and_emoji_are_passed_as_text(url: str, recorder: Recorder) -> None:

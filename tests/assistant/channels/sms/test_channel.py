@@ -228,7 +228,7 @@ async def test_opt_out_survives_a_restart(
     assert bot.messages == []
 
 
-async def test_help_names_the_organisation_line_number_and_stop(phone: Phone, bot: FakeBot):
+async def test_help_names_the_organisation_line_number_and_stop(phone: Phone, bot: FakeBot) -> None:
     (message,) = (await phone.text("info"))[1]
     for part in ("Cedars-Sinai", "immunotherapy", "1-800-CEDARS-1", "Reply STOP to opt out"):
         assert part in message
@@ -293,7 +293,14 @@ async def test_replies_stay_gsm7_unless_the_patient_wrote_in_another_script(
 ) -> None:
     bot.replies = [{"text": "It\u2019s \u201cfine\u201d \U0001f600"}]
     assert (await phone.text("hello"))[1] == ['It\'s "fine"']
-    assert (await phone.text("\u4f60\u597d"))[1] == ["It\u2019s \u201cfine\u201d \U0001f600"]
+    # Unicode is allowed then, but typography and accents are still folded: only what has no
+    # GSM-7 form (the emoji here) is kept.
+    assert (await phone.text("\u4f60\u597d"))[1] == ['It\'s "fine" \U0001f600']
+
+
+async def test_a_patient_typing_accents_still_gets_gsm7(phone: Phone, bot: FakeBot) -> None:
+    bot.replies = [{"text": "La información está en la página."}]
+    assert (await phone.text("más información?"))[1] == ["La informacion esta en la pagina."]
 
 
 async def test_phone_number_never_reaches_the_bot_or_logs(
@@ -305,7 +312,8 @@ async def test_phone_number_never_reaches_the_bot_or_logs(
     assert message.sender_id.startswith("sms-")
     digits = PATIENT.lstrip("+")
     assert digits not in message.sender_id and digits[1:] not in message.sender_id
-    assert message.metadata == {"channel": "sms"}
+    # The channel name and the opening language guess: nothing about the number.
+    assert message.metadata == {"channel": "sms", "page_language": "en"}
     assert digits[1:] not in caplog.text and "my question about rash" not in caplog.text
 
 

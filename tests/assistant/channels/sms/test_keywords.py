@@ -1,10 +1,11 @@
-"""Carrier keywords: one word, any case, punctuation around ignored; anything else is chat."""
+"""Carrier keywords: one word, any case, punctuation around ignored; anything else is chat.
+The Spanish PARAR, CANCELAR and AYUDA also ask for a Spanish reply."""
 
 from __future__ import annotations
 
 import pytest
 
-from assistant.channels.sms.keywords import Keyword, keyword_of
+from assistant.channels.sms.keywords import Keyword, KeywordMatch, keyword_match, keyword_of
 
 
 @pytest.mark.parametrize(
@@ -99,3 +100,61 @@ def test_unicode_variants_of_a_keyword_are_the_keyword(body: str, keyword: Keywo
 )
 def test_letter_runs_and_inner_spaces_are_not_keywords(body: str) -> None:
     assert keyword_of(body) is None
+
+
+# --- Spanish --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "keyword"),
+    [
+        ("PARAR", Keyword.STOP),
+        ("Parar", Keyword.STOP),
+        ("parar", Keyword.STOP),
+        ("PARAR ", Keyword.STOP),
+        ("  parar.\n", Keyword.STOP),
+        ("¡PARAR!", Keyword.STOP),
+        ("cancelar", Keyword.STOP),
+        ("CANCELAR", Keyword.STOP),
+        ("Cancelar!!", Keyword.STOP),
+        ("AYUDA", Keyword.HELP),
+        ("ayuda", Keyword.HELP),
+        ("¿Ayuda?", Keyword.HELP),
+        ("\uff21\uff39\uff35\uff24\uff21", Keyword.HELP),  # fullwidth
+        ("ayu\u200bda", Keyword.HELP),  # zero-width space
+    ],
+)
+def test_spanish_keywords_are_keywords_in_spanish(body: str, keyword: Keyword) -> None:
+    match = keyword_match(body)
+    assert match == KeywordMatch(keyword, "es")
+    assert keyword_of(body) is keyword
+
+
+@pytest.mark.parametrize("body", ["STOP", "cancel", "Help", "info", "START", "yes"])
+def test_the_providers_english_words_say_no_language(body: str) -> None:
+    match = keyword_match(body)
+    assert match is not None and match.language is None
+
+
+def test_cancel_and_cancelar_both_opt_out() -> None:
+    assert keyword_of("CANCEL") is keyword_of("CANCELAR") is Keyword.STOP
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "cancelar la cita",
+        "quiero cancelar",
+        "parar el tratamiento?",
+        "necesito ayuda",
+        "ayudame",
+        "ayúdame",
+        "ayudaaa",
+        "pararr",
+        "cancelacion",
+        "para",
+        "paro",
+    ],
+)
+def test_other_spanish_messages_are_not_keywords(body: str) -> None:
+    assert keyword_match(body) is None

@@ -9,8 +9,9 @@ import pytest
 import yaml
 
 from assistant.channels.sms.reply import SmsReply, plain, shape_reply
-from assistant.channels.sms.segments import MAX_BODY_CHARS, is_gsm7, segment_count
-from assistant.knowledge import SMS, KnowledgeBase, load_knowledge
+from assistant.channels.sms.segments import MAX_BODY_CHARS, fold_for_sms, is_gsm7, segment_count
+from assistant.dialogue_names import ENTRY_SMS_MENU, ENTRY_SMS_MENU_CHOICE
+from assistant.knowledge import EN, ES, SMS, KnowledgeBase, load_knowledge
 
 Message = Dict[str, Any]
 
@@ -119,6 +120,52 @@ def test_only_the_last_message_with_buttons_makes_the_menu(knowledge: KnowledgeB
     assert text.index("A closing note.") < text.index("Reply 1 for")
 
 
+SPANISH_BUTTONS = [
+    {"title": "Efectos secundarios", "payload": "/ask_side_effects"},
+    {"title": "Hablar con una persona", "payload": "/handoff"},
+]
+
+
+def menu_line(knowledge: KnowledgeBase, buttons: List[Dict[str, str]], language: str) -> str:
+    """The menu line as the knowledge words it in ``language`` (it must have that wording)."""
+    rendered = [
+        knowledge.render(
+            ENTRY_SMS_MENU_CHOICE, SMS, {"number": str(i), "title": b["title"]}, language
+        )
+        for i, b in enumerate(buttons, start=1)
+    ]
+    line = knowledge.render(
+        ENTRY_SMS_MENU, SMS, {"choices": ", ".join(r.text for r in rendered)}, language
+    )
+    assert {r.language for r in rendered} | {line.language} == {language}
+    return line.text
+
+
+def test_a_spanish_reply_gets_the_menu_line_in_spanish(knowledge: KnowledgeBase) -> None:
+    question = "¿Qué más quiere saber sobre la inmunoterapia?"
+    reply = shape_reply(
+        [{"text": question, "buttons": SPANISH_BUTTONS, "language": ES}], knowledge, False
+    )
+    spanish = menu_line(knowledge, SPANISH_BUTTONS, ES)
+    assert spanish != menu_line(knowledge, SPANISH_BUTTONS, EN)
+    assert reply.parts == [fold_for_sms(f"{question}\n{spanish}")]
+    assert "Reply" not in reply.parts[0] and "Efectos secundarios" in reply.parts[0]
+    assert reply.menu == ["/ask_side_effects", "/handoff"]
+
+
+def test_the_latest_message_decides_the_menu_language(knowledge: KnowledgeBase) -> None:
+    messages: List[Message] = [
+        {"text": "Immunotherapy helps your immune system.", "language": EN},
+        {"text": "¿Algo más?", "buttons": SPANISH_BUTTONS, "language": ES},
+    ]
+    reply = shape_reply(messages, knowledge, allow_unicode=False)
+    assert texts_of(reply).endswith(fold_for_sms(menu_line(knowledge, SPANISH_BUTTONS, ES)))
+    english = shape_reply([{**messages[1], "language": EN}], knowledge, allow_unicode=False)
+    assert texts_of(english).endswith(
+        "Reply 1 for Efectos secundarios, 2 for Hablar con una persona."
+    )
+
+
 def test_no_buttons_means_no_menu(knowledge: KnowledgeBase) -> None:
     reply = shape_reply(
         [{"text": "The infusion center is open daily."}, {"text": "Anything else?"}],
@@ -212,19 +259,33 @@ def test_gsm_representable_text_becomes_gsm7_even_when_unicode_is_allowed(
     assert reply.parts == [TYPOGRAPHIC_GSM]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "¿Necesita información sobre la infusión?",
-        "Great news 😀",
-        "我们会给您回电。",
-        "\u201cInformación\u201d \u2014 ok",
-    ],
-)
+@pytest.mark.parametrize("text", ["Great news 😀", "我们会给您回电。"])
 def test_non_gsm_text_is_kept_when_unicode_is_allowed(knowledge: KnowledgeBase, text: str) -> None:
     reply = shape_reply([{"text": text}], knowledge, allow_unicode=True)
     assert reply.parts == [text]
     assert not is_gsm7(reply.parts[0])
+
+
+@pytest.mark.parametrize(
+    ("text", "sent"),
+    [
+        ("¿Necesita información sobre la infusión?", "¿Necesita informacion sobre la infusion?"),
+        ("\u201cInformación\u201d \u2014 ok", '"Informacion" - ok'),
+        ("ÁREA DE INFUSIÓN, mañana, pingüino, qué", "AREA DE INFUSION, mañana, pingüino, qué"),
+    ],
+)
+@pytest.mark.parametrize("allow_unicode", [False, True])
+def test_spanish_accents_are_folded_to_gsm7_either_way(
+    knowledge: KnowledgeBase, text: str, sent: str, allow_unicode: bool
+) -> None:
+    reply = shape_reply([{"text": text, "language": "es"}], knowledge, allow_unicode)
+    assert reply.parts == [sent]
+    assert is_gsm7(reply.parts[0])
+
+
+def test_accents_are_folded_but_another_script_is_kept(knowledge: KnowledgeBase) -> None:
+    reply = shape_reply([{"text": "Gracias, 李明. La información llegó."}], knowledge, True)
+    assert reply.parts == ["Gracias, 李明. La informacion llego."]
 
 
 def test_gsm7_text_is_unchanged_either_way(knowledge: KnowledgeBase) -> None:
@@ -245,7 +306,7 @@ def test_long_text_is_split_into_parts_of_two_segments(knowledge: KnowledgeBase)
 
 
 def test_unicode_parts_fit_two_ucs2_segments(knowledge: KnowledgeBase) -> None:
-    text = " ".join(f"Información número {i} sobre la infusión." for i in range(30))
+    text = " ".join(f"信息 número {i} sobre la infusión." for i in range(30))
     reply = shape_reply([{"text": text}], knowledge, allow_unicode=True)
     assert len(reply.parts) > 1
     assert all(not is_gsm7(part) for part in reply.parts)

@@ -1,4 +1,5 @@
-"""GSM-7 / UCS-2 segment arithmetic, GSM-7 conversion and sentence-aware splitting."""
+"""GSM-7 / UCS-2 segment arithmetic, GSM-7 conversion and folding, and sentence-aware
+splitting."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from assistant.channels.sms.segments import (
     MAX_BODY_CHARS,
+    fold_for_sms,
     is_gsm7,
     segment_count,
     split_message,
@@ -284,3 +286,55 @@ def test_an_overlong_word_never_gives_an_empty_or_oversized_part() -> None:
     assert parts
     assert all(part.strip() for part in parts)
     assert all(segment_count(part) <= 2 for part in parts)
+
+
+# --- folding to GSM-7 (Spanish) --------------------------------------------------------------
+
+SPANISH = (
+    "Hola, soy el asistente automático del centro. Puedo responder preguntas sobre la "
+    "inmunoterapia y el área de infusión, solo información general. Para hablar con una "
+    "persona, llame al número de atención. En una emergencia, llame al 911. ¿Qué quiere saber?"
+)
+
+
+def test_folding_a_spanish_text_halves_its_segments() -> None:
+    assert len(SPANISH) == 253
+    assert not is_gsm7(SPANISH)
+    assert segment_count(SPANISH) == 4  # UCS-2: 253 / 67
+    folded = fold_for_sms(SPANISH)
+    assert is_gsm7(folded) and len(folded) == len(SPANISH)
+    assert segment_count(folded) == 2  # GSM-7: 253 / 153
+    assert "automatico" in folded and "area de infusion" in folded and "¿Qué quiere" in folded
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("á í ó ú", "a i o u"),
+        ("Á Í Ó Ú", "A I O U"),
+        ("ï Ï ç ô ê", "i I c o e"),
+        ("ÁREA", "AREA"),
+        ("acción", "accion"),
+    ],
+)
+def test_letters_outside_gsm7_lose_their_accent(text: str, expected: str) -> None:
+    assert fold_for_sms(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["é É ñ Ñ ü Ü ¿ ¡", "¿Qué? ¡Mañana! Pingüino.", "Ä Ö ä ö à ò ù ì è"]
+)
+def test_gsm7_letters_and_marks_are_kept(text: str) -> None:
+    assert fold_for_sms(text) == text
+
+
+def test_folding_replaces_typography_keeps_other_scripts_and_is_idempotent() -> None:
+    text = "\u201cInformación\u201d \u2014 李明 😀"
+    folded = fold_for_sms(text)
+    assert folded == '"Informacion" - 李明 😀'
+    assert fold_for_sms(folded) == folded
+
+
+def test_english_text_is_unchanged_by_folding() -> None:
+    text = "Call 1-800-CEDARS-1 (1-800-233-2771), 6 am - 9 pm. Emergency: 911! Prices in €."
+    assert fold_for_sms(text) == text

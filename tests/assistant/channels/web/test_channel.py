@@ -1,5 +1,6 @@
 """The web chat channel in a real Sanic server with a stand-in bot: retries answered once,
-rate limits, JSON-only POSTs, the session cookie's name and flags, and "End chat"."""
+rate limits, JSON-only POSTs, the session cookie's name and flags, "End chat", and the
+languages a message carries in and its answers carry out."""
 
 from __future__ import annotations
 
@@ -20,6 +21,13 @@ from sanic import Sanic
 from assistant.channels.web.channel import WebChatInput
 from assistant.channels.web.rate_limits import WebRateLimits
 from assistant.channels.web.replies_store import ClientMessages, MemoryBackend
+from assistant.dialogue_names import (
+    ENTRY_CONVERSATION_TECHNICAL_ERROR,
+    META_LANGUAGE,
+    META_LANGUAGE_CHOICE,
+    META_PAGE_LANGUAGE,
+)
+from assistant.knowledge import WEB, KnowledgeStore
 from tests.support.sanic_server import serving
 
 _app_ids = itertools.count()
@@ -29,12 +37,13 @@ APOLOGY = "conversation.technical_error"
 
 class Bot:
     """Stands in for Rasa: records each message and answers with its text, after ``gate``
-    opens if one is set; ``fail`` makes it raise."""
+    opens if one is set; ``fail`` makes it raise; ``language`` goes on its answer's metadata."""
 
     def __init__(self) -> None:
         self.messages: List[UserMessage] = []
         self.fail = False
         self.gate: Optional[asyncio.Event] = None
+        self.language: Optional[str] = None
 
     async def __call__(self, message: UserMessage) -> None:
         self.messages.append(message)
@@ -42,7 +51,10 @@ class Bot:
             await self.gate.wait()
         if self.fail:
             raise RuntimeError("the bot broke")
-        await message.output_channel.send_text_message(message.sender_id, f"echo: {message.text}")
+        annotations = {META_LANGUAGE: self.language} if self.language else {}
+        await message.output_channel.send_text_message(
+            message.sender_id, f"echo: {message.text}", **annotations
+        )
 
 
 class Clock:
@@ -412,3 +424,96 @@ async def test_end_over_https_clears_the_host_cookie(serve: Serve) -> None:
     (cookie,) = (await visitor.call("POST", "/end", {})).set_cookies
     assert cookie.startswith('__Host-cc_session="";') and "Max-Age=0" in cookie
     assert "Path=/;" in cookie and "Secure" in cookie
+
+
+# -- languages -------------------------------------------------------------------------------
+
+
+async def test_the_widget_languages_go_into_the_user_message_metadata(
+    serve: Serve, bot: Bot
+) -> None:
+    base, _ = await serve()
+    visitor = Visitor(base)
+    await visitor.start()
+    body = {"text": "tengo fiebre y escalofrios", "client_id": "c1"}
+    first = await visitor.call("POST", "/message", {**body, "page_language": "en"})
+    chosen = {**body, "client_id": "c2", "page_language": "es", "language_choice": "es"}
+    second = await visitor.call("POST", "/message", chosen)
+    assert first.status == second.status == 200
+    assert bot.messages[0].metadata[META_PAGE_LANGUAGE] == "en"
+    assert META_LANGUAGE_CHOICE not in bot.messages[0].metadata
+    assert bot.messages[1].metadata[META_PAGE_LANGUAGE] == "es"
+    assert bot.messages[1].metadata[META_LANGUAGE_CHOICE] == "es"
+    assert bot.messages[1].metadata["client_id"] == "c2"  # the rest of the metadata stays
+
+
+@pytest.mark.parametrize("value", ["fr", "es-MX", "ES", "spanish", "", 1, True, ["es"], {"es": 1}])
+async def test_an_unknown_language_is_ignored_and_the_message_still_answered(
+    serve: Serve, bot: Bot, value: Any
+) -> None:
+    base, _ = await serve()
+    visitor = Visitor(base)
+    await visitor.start()
+    body = {"text": "my moms rash is worse", "client_id": "c1"}
+    reply = await visitor.call(
+        "POST", "/message", {**body, "page_language": value, "language_choice": value}
+    )
+    assert reply.status == 200 and texts(reply) == ["echo: my moms rash is worse"]
+    (message,) = bot.messages
+    assert META_PAGE_LANGUAGE not in message.metadata
+    assert META_LANGUAGE_CHOICE not in message.metadata
+
+
+@pytest.mark.parametrize(("said", "shown"), [("es", "es"), ("en", "en"), (None, None)])
+async def test_each_answer_carries_the_language_the_bot_says_it_is_in(
+    serve: Serve, bot: Bot, said: Optional[str], shown: Optional[str]
+) -> None:
+    base, _ = await serve()
+    visitor = Visitor(base)
+    await visitor.start()
+    bot.language = said
+    reply = await visitor.say("q horas abren?", "c1")
+    assert [m[META_LANGUAGE] for m in reply.body["messages"]] == [shown]
+
+
+@pytest.mark.parametrize(
+    ("fields", "language"),
+    [
+        ({"page_language": "es"}, "es"),
+        ({"page_language": "en", "language_choice": "es"}, "es"),
+        ({"page_language": "es", "language_choice": "en"}, "en"),
+        ({"page_language": "fr"}, "en"),
+        ({}, "en"),
+    ],
+)
+async def test_the_apology_is_in_the_language_the_patient_chose_or_sees(
+    serve: Serve, bot: Bot, knowledge_copy: Path, fields: Dict[str, str], language: str
+) -> None:
+    base, _ = await serve()
+    visitor = Visitor(base)
+    await visitor.start()
+    bot.fail = True
+    reply = await visitor.call("POST", "/message", {"text": "hola??", "client_id": "c1", **fields})
+    (apology,) = reply.body["messages"]
+    expected = KnowledgeStore(knowledge_copy, check_interval_s=0).current()
+    rendered = expected.render(ENTRY_CONVERSATION_TECHNICAL_ERROR, WEB, language=language)
+    assert apology["kb_entry"] == ENTRY_CONVERSATION_TECHNICAL_ERROR
+    assert apology[META_LANGUAGE] == rendered.language
+    assert apology["text"].endswith(rendered.text)
+    if rendered.note:  # an out-of-date translation: the English, after the Spanish note
+        assert apology["text"].startswith(rendered.note)
+
+
+@pytest.mark.parametrize(
+    ("asked", "attribute"),
+    [("es", ' data-lang="es"'), ("en", ' data-lang="en"'), ("fr", ""), ("", "")],
+)
+async def test_the_demo_page_can_show_the_widget_in_spanish(
+    serve: Serve, asked: str, attribute: str
+) -> None:
+    base, _ = await serve()
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{base}/demo", params={"lang": asked}) as got:
+            page = await got.text()
+    assert f'/webhooks/web/widget.js"{attribute} defer></script>' in page
+    assert '<html lang="en">' in page  # the page itself stays English

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 from assistant.channels.web.history import conversation
+from assistant.dialogue_names import META_LANGUAGE, META_PAGE_LANGUAGE
 
 EVENTS: List[Dict[str, Any]] = [
     {"event": "session_started"},
@@ -45,3 +46,24 @@ def test_conversation_is_the_current_session_only() -> None:
     assert messages[2]["buttons"] == [{"title": "Callback", "payload": "/request_callback"}]
     assert messages[4]["emergency"] is True
     assert messages[1]["client_id"] == "c1"
+
+
+def test_each_message_carries_its_language() -> None:
+    events: List[Dict[str, Any]] = [
+        {"event": "session_started"},
+        {
+            "event": "user",
+            "text": "hola, mi papa tiene fiebre",
+            "metadata": {"page_language": "es"},
+        },
+        {"event": "bot", "text": "Llame a su equipo", "metadata": {"language": "es"}},
+        {"event": "user", "text": "English please", "metadata": {"page_language": "en"}},
+        {"event": "bot", "text": "Call your care team", "metadata": {"language": "en"}},
+        {"event": "user", "text": "ok", "metadata": {"page_language": "fr"}},
+        {"event": "bot", "text": "Anything else?", "metadata": {"language": "klingon"}},
+        {"event": "user", "text": "thx"},
+        {"event": "bot", "text": "You're welcome."},
+    ]
+    languages = [m[META_LANGUAGE] for m in conversation(events)]
+    assert languages == ["es", "es", "en", "en", None, None, None, None]
+    assert META_PAGE_LANGUAGE not in conversation(events)[0]
