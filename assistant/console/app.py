@@ -2,10 +2,11 @@
 
 Resources live on ``app.ctx`` and are set up in listeners (nothing happens at import time):
 the database, the Jinja environment, the masker, and a background task that keeps the
-conversation index up to date. The knowledge for the Clinical review page
-(``app.ctx.knowledge``) is made in the factory and read on first use. Alerts
-(``app.ctx.alerts``, docs/alerts.md): the ALERT_* settings are read in the factory, and a
-second background task delivers the outbox the indexer writes.
+conversation index up to date. The knowledge for the Clinical review and Translations pages
+(``app.ctx.knowledge``) is made in the factory and read on first use; the background task
+re-reads it each round when a file changed, so the nav's count of translations to do stays
+current. Alerts (``app.ctx.alerts``, docs/alerts.md): the ALERT_* settings are read in the
+factory, and a second background task delivers the outbox the indexer writes.
 
 Sanic's own reading of forwarded headers is switched off: ``web.guards`` reads them only
 from the peers in ``CONSOLE_TRUSTED_PROXIES``.
@@ -46,6 +47,7 @@ from assistant.console.routes import (
     guards,
     inbox,
     topics,
+    translations,
 )
 from assistant.console.routes.render import make_templates
 from assistant.console.settings import ConsoleSettings
@@ -171,6 +173,7 @@ def create_app(
         dashboard.bp,
         topics.bp,
         clinical_review.bp,
+        translations.bp,
         admin.bp,
         alerts.bp,
     ):
@@ -183,6 +186,16 @@ async def _keep_indexing(app: Sanic) -> None:
     while True:
         await asyncio.sleep(settings.index_interval_s)
         await background_round(app)
+        await refresh_knowledge(app)
+
+
+async def refresh_knowledge(app: Sanic) -> None:
+    """Read the knowledge if a file changed (a folder that does not load is shown on its
+    pages, not raised); anything else is logged by its type and retried next round."""
+    try:
+        await asyncio.to_thread(app.ctx.knowledge.state)
+    except Exception as error:  # noqa: BLE001 - logged by type only; retried next round
+        logger.warning("reading the knowledge failed (%s)", type(error).__name__)
 
 
 async def background_round(app: Sanic) -> None:

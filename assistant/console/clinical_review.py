@@ -4,7 +4,8 @@ center's clinical team (``clinical_review: pending``), as the Clinical review pa
 ``pending_review()`` is pure: knowledge in, small dataclasses out. ``ReviewKnowledge`` is how
 the console reaches the knowledge: a hot-reloading ``KnowledgeStore`` made on first use (the
 console starts without reading the knowledge), where a folder that does not load becomes an
-error message to show, retried on later requests, never an exception.
+error message to show, retried on later requests, never an exception. It also gives the
+Translations page its report (``translation_review``).
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, Mapping, Optional, Tuple
+from typing import Callable, Dict, List, Mapping, Optional, Tuple
 
+from assistant.console.translation_review import TranslationsView, translations_view
 from assistant.knowledge import EN, ES, SMS, WEB, KnowledgeBase, KnowledgeStore
 from assistant.knowledge.models import REVIEW_APPROVED, REVIEW_PENDING, Entry
+from assistant.knowledge.translations import TranslationStatus, translation_report
 from assistant.triage.tiers import tier_of
 
 # "- id: safety.emergency" or "id: safety.emergency" at the start of a line of a YAML file.
@@ -61,6 +64,7 @@ class ReviewState:
     summary: Optional[ReviewSummary]
     error: Optional[str] = None  # the knowledge did not load at all (summary is None)
     reload_error: Optional[str] = None  # the latest edit did not load; summary is the last good
+    translations: Optional[TranslationsView] = None  # None when the knowledge did not load
 
     @property
     def pending_count(self) -> int:
@@ -137,8 +141,10 @@ class ReviewKnowledge:
         directory: Path,
         check_interval_s: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
+        report: Callable[[KnowledgeBase], List[TranslationStatus]] = translation_report,
     ) -> None:
         self.directory = Path(directory)
+        self._report = report
         self._interval = check_interval_s
         self._monotonic = monotonic
         self._lock = threading.Lock()
@@ -147,6 +153,7 @@ class ReviewKnowledge:
         self._tried_at: Optional[float] = None
         self._summary_of: Optional[KnowledgeBase] = None
         self._summary: Optional[ReviewSummary] = None
+        self._translations: Optional[TranslationsView] = None
 
     def _open_store(self) -> Optional[KnowledgeStore]:
         if self._store is not None:
@@ -172,5 +179,17 @@ class ReviewKnowledge:
             knowledge = store.current()
             if self._summary is None or knowledge is not self._summary_of:
                 self._summary = pending_review(knowledge, entry_files(self.directory))
+                self._translations = translations_view(self._report(knowledge))
                 self._summary_of = knowledge
-            return ReviewState(str(self.directory), self._summary, reload_error=store.last_error)
+            return ReviewState(
+                str(self.directory),
+                self._summary,
+                reload_error=store.last_error,
+                translations=self._translations,
+            )
+
+    def translations_to_do(self) -> Optional[int]:
+        """How many translations are stale or missing, as of the last ``state()``; None
+        before the knowledge was first read. Never reads files: safe on the event loop."""
+        with self._lock:
+            return self._translations.to_do if self._translations is not None else None

@@ -5,9 +5,12 @@ page. Sorting uses indexed columns and the page number is clamped to the last pa
 huge page number shows the last page.
 
 The search (``q``) looks in each conversation's ``search_text``: the patient's messages
-masked as the transcript shows them. ``InboxFilters.masked`` masks the query the same way,
-so a whole phone number finds the conversations showing its masked form, and part of one
-finds nothing.
+masked as the transcript shows them, and folded (lower case, no accents).
+``InboxFilters.masked`` masks the query the same way, so a whole phone number finds the
+conversations showing its masked form, and part of one finds nothing; the query is folded
+too, so "inmunoterapía" finds "inmunoterapia" and "Qué" finds "que".
+
+``lang`` selects the conversations in one language (``console_conversations.language``).
 
 ``feedback`` selects the conversations where a patient rated an answer (``not_helpful``,
 ``helpful`` or ``any``), optionally only ratings of one knowledge entry (``entry``); an
@@ -26,9 +29,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from assistant.console import schema
+from assistant.console.folding import fold
 from assistant.console.masking import Masker
 from assistant.console.numbers import is_ascii_number, parse_small_int
-from assistant.dialogue_names import CHANNELS, HELPFUL, NOT_HELPFUL
+from assistant.dialogue_names import CHANNELS, HELPFUL, LANGUAGES, NOT_HELPFUL
 from assistant.feedback import ENTRY_MAX_CHARS
 
 # The conversation flags (console_conversations columns) the inbox filters on.
@@ -69,6 +73,7 @@ class InboxFilters:
     date_from: Optional[date] = None
     date_to: Optional[date] = None
     channel: str = ""
+    lang: str = ""  # "", or one of LANGUAGES
     flag: str = ""
     intent: str = ""
     tag: str = ""
@@ -107,6 +112,7 @@ class InboxFilters:
             date_from=dates["from"],
             date_to=dates["to"],
             channel=pick("channel", CHANNELS),
+            lang=pick("lang", LANGUAGES),
             flag=pick("flag", FLAGS),
             intent=_first(args, "intent")[:255],
             tag=_first(args, "tag").lower()[:40],
@@ -130,6 +136,7 @@ class InboxFilters:
             "from": current.date_from.isoformat() if current.date_from else "",
             "to": current.date_to.isoformat() if current.date_to else "",
             "channel": current.channel,
+            "lang": current.lang,
             "flag": current.flag,
             "intent": current.intent,
             "tag": current.tag,
@@ -147,7 +154,8 @@ class InboxFilters:
 
 
 def _like_pattern(text: str) -> str:
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """A LIKE pattern finding ``text``, folded like the search text, anywhere."""
+    escaped = fold(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
@@ -163,6 +171,8 @@ def conditions(filters: InboxFilters, tz: ZoneInfo) -> List[sa.sql.ColumnElement
         where.append(c.started_at < local_midnight(filters.date_to + timedelta(days=1), tz))
     if filters.channel:
         where.append(c.channel == filters.channel)
+    if filters.lang:
+        where.append(c.language == filters.lang)
     if filters.flag:
         where.append(getattr(c, filters.flag).is_(True))
     if filters.reviewed:
@@ -219,6 +229,7 @@ def inbox_page(
     columns = [
         c.id,
         c.channel,
+        c.language,
         c.started_at,
         c.last_at,
         c.turns,

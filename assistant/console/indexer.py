@@ -9,8 +9,13 @@ before commit), so the indexer waits for a recent gap to fill and only skips an 
 
 The inbox searches ``search_text``: the patient's messages masked exactly as the transcript
 shows them to reviewers, so a search for part of a phone number or email address finds
-nothing the masked transcript does not show. Older consoles stored the text unmasked;
-``catch_up`` rewrites it from the events once (``SEARCH_TEXT_VERSION``).
+nothing the masked transcript does not show, and folded (``folding.fold``: lower case, no
+accents). Older consoles stored it unmasked (format 0) or not folded (1); ``catch_up``
+rewrites it from the events once (``SEARCH_TEXT_VERSION``), and with it each conversation's
+language, which they did not record.
+
+A conversation's language (``languages.LanguageTracker``) is the language slot's last value,
+else the last bot message's language, else English.
 
 Nothing the indexer logs or raises carries a database error's text, which can quote the
 values being written: only the error's type and the events rows concerned.
@@ -34,6 +39,8 @@ from sqlalchemy.engine import Connection, Engine
 from assistant.console import schema
 from assistant.console.alerts.kinds import CALLBACK_ALERT, INTENT_KINDS, TRIAGE_KINDS
 from assistant.console.alerts.planner import AlertCandidate, AlertPlanner
+from assistant.console.folding import fold
+from assistant.console.languages import DEFAULT_LANGUAGE, LanguageTracker
 from assistant.console.masking import Masker
 from assistant.dialogue_names import (
     ACTION_HANDOFF,
@@ -41,6 +48,7 @@ from assistant.dialogue_names import (
     ANSWER_FEEDBACK_SLOT,
     CALLBACK_REQUEST_SLOT,
     EMERGENCY,
+    LANGUAGE_SLOT,
     META_CHANNEL,
     META_EMERGENCY,
     META_FALLBACK,
@@ -72,14 +80,15 @@ FEEDBACK_SLOT = ANSWER_FEEDBACK_SLOT
 EMERGENCY_INTENTS = frozenset({EMERGENCY, SELF_HARM})
 HANDOFF_ACTION = ACTION_HANDOFF
 SEARCH_TEXT_CHARS = 4000
-# console_index_state row holding the search text's format: 1 = masked like the transcript.
+# console_index_state row holding the search text's format: 1 = masked like the transcript;
+# 2 = also folded, and each conversation's language read from its events.
 SEARCH_STATE = "search_text"
-SEARCH_TEXT_VERSION = 1
+SEARCH_TEXT_VERSION = 2
 REBUILD_BATCH = 500
 QUESTION_CHARS = 300
 _SPACES = re.compile(r"\s+")
 _READ_DATA = frozenset({"user", "bot"})
-_READ_SLOTS = frozenset({SESSION_START_SLOT, CALLBACK_SLOT, FEEDBACK_SLOT})
+_READ_SLOTS = frozenset({SESSION_START_SLOT, CALLBACK_SLOT, FEEDBACK_SLOT, LANGUAGE_SLOT})
 
 
 @dataclass
@@ -101,6 +110,8 @@ class ConversationState:
     fallback: bool = False
     first_message: str = ""
     search_text: str = ""
+    language: str = DEFAULT_LANGUAGE
+    language_from_slot: bool = False
     intents: Counter[str] = field(default_factory=Counter)  # new in this batch
     callbacks: List[Dict[str, Any]] = field(default_factory=list)
     unanswered: List[Dict[str, Any]] = field(default_factory=list)
@@ -125,7 +136,17 @@ class ConversationState:
             "fallback": self.fallback,
             "first_message": self.first_message,
             "search_text": self.search_text,
+            "language": self.language,
+            "language_from_slot": self.language_from_slot,
         }
+
+    @property
+    def language_tracker(self) -> LanguageTracker:
+        return LanguageTracker(self.language, self.language_from_slot)
+
+    @language_tracker.setter
+    def language_tracker(self, tracker: LanguageTracker) -> None:
+        self.language, self.language_from_slot = tracker.language, tracker.from_slot
 
 
 class IndexingFailed(RuntimeError):
@@ -139,11 +160,12 @@ def message_text(data: Mapping[str, Any]) -> str:
 
 
 def add_search_text(search_text: str, text: str, masker: Masker) -> str:
-    """``search_text`` with a patient message added, masked as reviewers see it and lower
-    case, up to ``SEARCH_TEXT_CHARS``. Button payloads ("/greet") are not typed text."""
+    """``search_text`` with a patient message added, masked as reviewers see it and folded
+    (lower case, no accents), up to ``SEARCH_TEXT_CHARS``. Button payloads ("/greet") are
+    not typed text."""
     if not text or text.startswith("/") or len(search_text) >= SEARCH_TEXT_CHARS:
         return search_text
-    masked = masker.mask(text).lower()
+    masked = fold(masker.mask(text))
     joined = f"{search_text}\n{masked}" if search_text else masked
     return joined[:SEARCH_TEXT_CHARS]
 
@@ -154,6 +176,11 @@ def _loaded(data: Optional[str]) -> Dict[str, Any]:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
+
+
+def _metadata(data: Mapping[str, Any]) -> Dict[str, Any]:
+    metadata = data.get("metadata")
+    return metadata if isinstance(metadata, dict) else {}
 
 
 def normalise_question(text: str, masker: Masker) -> str:
@@ -253,14 +280,15 @@ class Indexer:
     # -- the search text's format ---------------------------------------------------------
 
     def refresh_search_text(self, engine: Engine) -> int:
-        """Rewrite every conversation's search text from its events if an older console
-        stored it (unmasked). Returns how many conversations were rewritten."""
+        """Rewrite every conversation's search text and language from its events if an older
+        console stored the text in an older format (unmasked, or not folded) and no language.
+        Returns how many conversations were rewritten."""
         if self._search_text_current:
             return 0
         rewritten = 0
         if self._guarded(self._search_text_version, engine) < SEARCH_TEXT_VERSION:
             rewritten = self._guarded(self._rewrite_search_text, engine)
-            logger.info("search text rewritten (masked) for %s conversations", rewritten)
+            logger.info("search text and language rewritten for %s conversations", rewritten)
         self._search_text_current = True
         return rewritten
 
@@ -286,8 +314,8 @@ class Indexer:
         return rewritten
 
     def _rewrite_search_batch(self, connection: Connection, after: int) -> List[int]:
-        """The search text of the next ``REBUILD_BATCH`` conversations after id ``after``,
-        made again from their patient messages; returns their ids."""
+        """The search text and language of the next ``REBUILD_BATCH`` conversations after id
+        ``after``, made again from their messages and language slot; returns their ids."""
         table, events = schema.conversations, schema.events
         ids = list(
             connection.execute(
@@ -301,6 +329,7 @@ class Indexer:
             return []
         self._batch_rows = f"the search text of conversations {ids[0]}-{ids[-1]}"
         texts = dict.fromkeys(ids, "")
+        languages = {i: LanguageTracker() for i in ids}
         joined = table.join(
             events,
             sa.and_(
@@ -309,21 +338,43 @@ class Indexer:
                 events.c.id <= table.c.last_event_id,
             ),
         )
+        read = sa.or_(
+            events.c.type_name.in_(("user", "bot")),
+            sa.and_(events.c.type_name == "slot", events.c.action_name == LANGUAGE_SLOT),
+        )
         messages = (
-            sa.select(table.c.id, events.c.data)
+            sa.select(table.c.id, events.c.type_name, events.c.data)
             .select_from(joined)
-            .where(table.c.id.between(ids[0], ids[-1]), events.c.type_name == "user")
+            .where(table.c.id.between(ids[0], ids[-1]), read)
             .order_by(table.c.id, events.c.id)
         )
-        for conversation_id, data in connection.execute(messages):
-            texts[conversation_id] = add_search_text(
-                texts[conversation_id], message_text(_loaded(data)), self.masker
-            )
+        for conversation_id, type_name, data in connection.execute(messages):
+            loaded = _loaded(data)
+            if type_name == "user":
+                texts[conversation_id] = add_search_text(
+                    texts[conversation_id], message_text(loaded), self.masker
+                )
+            elif type_name == "bot":
+                languages[conversation_id].on_bot(_metadata(loaded))
+            else:
+                languages[conversation_id].on_slot(loaded.get("value"))
         connection.execute(
             table.update()
             .where(table.c.id == sa.bindparam("v_id"))
-            .values(search_text=sa.bindparam("v_text")),
-            [{"v_id": i, "v_text": text} for i, text in texts.items()],
+            .values(
+                search_text=sa.bindparam("v_text"),
+                language=sa.bindparam("v_language"),
+                language_from_slot=sa.bindparam("v_from_slot"),
+            ),
+            [
+                {
+                    "v_id": i,
+                    "v_text": text,
+                    "v_language": languages[i].language,
+                    "v_from_slot": languages[i].from_slot,
+                }
+                for i, text in texts.items()
+            ],
         )
         return ids
 
@@ -434,6 +485,10 @@ class Indexer:
             )
         elif row.action_name == FEEDBACK_SLOT:
             self._on_feedback(state, row, value)
+        elif row.action_name == LANGUAGE_SLOT:
+            tracker = state.language_tracker
+            tracker.on_slot(value)
+            state.language_tracker = tracker
 
     def _on_feedback(self, state: ConversationState, row: Any, value: Any) -> None:
         """A rating of an answer, its comment masked as reviewers see it. A reset slot (None)
@@ -466,6 +521,9 @@ class Indexer:
         tier_kind = TRIAGE_KINDS.get(str(metadata.get(META_TRIAGE) or ""))
         if tier_kind:
             state.alerts.setdefault(tier_kind, float(row.timestamp or 0.0))
+        tracker = state.language_tracker
+        tracker.on_bot(metadata)
+        state.language_tracker = tracker
 
     def _on_user(self, state: ConversationState, row: Any, data: Dict) -> None:
         text = message_text(data)

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from assistant.dialogue_names import LANGUAGE_EN
+
 metadata = sa.MetaData()
 
 events = sa.Table(
@@ -49,14 +51,20 @@ conversations = sa.Table(
     sa.Column("reviewed_by", sa.String(64)),
     sa.Column("reviewed_at", sa.Float),
     sa.Column("first_message", sa.Text, nullable=False, default=""),
-    # The patient's messages as reviewers see them (masked), lower case, for the inbox search.
+    # The patient's messages as reviewers see them (masked), folded (lower case, no accents:
+    # ``folding.fold``), for the inbox search.
     sa.Column("search_text", sa.Text, nullable=False, default=""),
+    # The conversation's language, "en" or "es" (``languages``), and whether it is the
+    # language slot's value, which wins over the bot messages' languages.
+    sa.Column("language", sa.String(2), nullable=False, server_default=LANGUAGE_EN),
+    sa.Column("language_from_slot", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_console_conv_sender", "sender_id", "id"),
     sa.Index("ix_console_conv_started", "started_at"),
     sa.Index("ix_console_conv_last", "last_at"),
     sa.Index("ix_console_conv_turns", "turns", "started_at"),
     sa.Index("ix_console_conv_channel", "channel", "started_at"),
     sa.Index("ix_console_conv_day", "started_day"),
+    sa.Index("ix_console_conv_language", "language", "started_at"),
 )
 
 conversation_intents = sa.Table(

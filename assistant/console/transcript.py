@@ -1,6 +1,6 @@
-"""One conversation, as staff read it: patient messages with intent, confidence and entities;
-bot replies with the knowledge entry they came from; actions; callback requests; patients'
-ratings of answers, shown with the answer they rate.
+"""One conversation, as staff read it: patient messages with intent, confidence, entities and
+detected language; bot replies with the knowledge entry they came from and their language;
+actions; callback requests; patients' ratings of answers, shown with the answer they rate.
 
 Contact details are masked unless the message's event id is in ``reveal``. A rating's comment
 is always masked (it has no reveal).
@@ -22,6 +22,7 @@ from assistant.console.indexer import (
     LOW_CONFIDENCE,
     MISSED_INTENTS,
 )
+from assistant.console.languages import bot_language, detected_language
 from assistant.console.masking import Masker, mask_phone_number
 from assistant.dialogue_names import (
     ACTION_LISTEN,
@@ -78,6 +79,11 @@ class Entry:
     correction: str = ""
     buttons: List[str] = field(default_factory=list)
     ratings: List[Rating] = field(default_factory=list)  # of this answer; or a "feedback" entry
+    # A patient message's detected language (None: undecided) and the detector's confidence;
+    # a bot message's language (None: not recorded).
+    language: Optional[str] = None
+    language_confidence: Optional[float] = None
+    language_reported: bool = False  # the NLU said something of the language (newer events)
 
     @property
     def low_confidence(self) -> bool:
@@ -156,6 +162,7 @@ def entries_from_events(
                     kb_entry=str(metadata.get(META_KB_ENTRY) or ""),
                     flags=[f for f in BOT_FLAGS if metadata.get(f) is True],
                     buttons=[str(b.get("title", "")) for b in buttons if isinstance(b, dict)],
+                    language=bot_language(metadata),
                 )
             )
         elif row.type_name == "action" and row.action_name not in HIDDEN_ACTIONS:
@@ -235,6 +242,7 @@ def _patient(event_id: int, at: float, data: Dict, masker: Masker, show: bool) -
     intent = _dict(parse.get("intent"))
     text, masked = _masked(masker, str(data.get("text") or ""), show)
     confidence = intent.get("confidence")
+    language = detected_language(parse)
     entities = []
     found = parse.get("entities")
     for entity in found if isinstance(found, list) else []:
@@ -250,6 +258,9 @@ def _patient(event_id: int, at: float, data: Dict, masker: Masker, show: bool) -
         intent=str(intent.get("name") or ""),
         confidence=float(confidence) if isinstance(confidence, (int, float)) else None,
         entities=entities,
+        language=language.language,
+        language_confidence=language.confidence,
+        language_reported=language.reported,
     )
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from sanic import Blueprint, HTTPResponse, Request, response
 
-from assistant.console.inbox import CHANNELS, FLAGS, SORTS, InboxFilters, inbox_page, known_tags
+from assistant.console.inbox import (
+    CHANNELS,
+    FLAGS,
+    LANGUAGES,
+    SORTS,
+    InboxFilters,
+    inbox_page,
+    known_tags,
+)
 from assistant.console.routes.guards import audit_staff_action
 from assistant.console.routes.render import render
 
@@ -39,6 +47,7 @@ async def inbox(request: Request) -> HTTPResponse:
         filters=filters,
         result=page,
         channels=CHANNELS,
+        languages=LANGUAGES,
         flags=FLAGS,
         sorts=SORTS,
         intents=app.ctx.intents,

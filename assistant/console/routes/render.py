@@ -32,6 +32,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         return datetime.fromtimestamp(at, tz).strftime(fmt) if at else ""
 
     staff = getattr(request.ctx, "staff", None)
+    knowledge = getattr(app.ctx, "knowledge", None)
     body = app.ctx.templates.get_template(template).render(
         staff=staff,
         user=staff.user if staff else None,
@@ -40,6 +41,8 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
         timezone=app.ctx.settings.timezone,
         idle_timeout_s=app.ctx.settings.idle_timeout_s,
         path=request.path,
+        # the nav's count (None until the knowledge was first read; never reads files here)
+        translations_to_do=knowledge.translations_to_do() if staff and knowledge else None,
         **context,
     )
     return response.html(body, status=status)

@@ -21,6 +21,13 @@ from assistant.console import accounts, schema
 from assistant.console import app as console_app
 from assistant.console.database import Database
 from assistant.console.masking import Masker
+from assistant.dialogue_names import (
+    LANGUAGE_SLOT,
+    META_KB_ENTRY,
+    META_LANGUAGE,
+    PARSE_LANGUAGE,
+    PARSE_LANGUAGE_CONFIDENCE,
+)
 from bench.console_harness import ROOT, Console, ConsoleClient, EventWriter
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
@@ -196,3 +203,52 @@ def unanswered_questions(db: Database) -> List[str]:
 def escaped(text: str) -> str:
     """``text`` as Jinja's autoescape writes it."""
     return str(markupsafe.escape(text))
+
+
+def said(
+    events: EventWriter,
+    sender: str,
+    text: str,
+    intent: str,
+    language: Optional[str],
+    language_confidence: float,
+    channel: str = "web",
+) -> int:
+    """A patient message whose parse data carries the NLU's detected language (None:
+    undecided) and confidence, as the language-aware NLU writes it."""
+    events.at += 1.0
+    parse: Dict[str, Any] = {
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": [],
+        "text": text,
+        PARSE_LANGUAGE: language,
+        PARSE_LANGUAGE_CONFIDENCE: language_confidence,
+    }
+    data = {
+        "event": "user",
+        "timestamp": events.at,
+        "text": text,
+        "parse_data": parse,
+        "input_channel": channel,
+        "metadata": {"channel": channel},
+    }
+    return raw_event(events.db, sender, "user", json.dumps(data), events.at, intent=intent)
+
+
+def answered(
+    events: EventWriter, sender: str, text: str, kb_entry: str, language: Optional[str]
+) -> int:
+    """A bot message with its language in the metadata (left out when None)."""
+    events.at += 1.0
+    metadata: Dict[str, Any] = {META_KB_ENTRY: kb_entry}
+    if language is not None:
+        metadata[META_LANGUAGE] = language
+    data = {"event": "bot", "timestamp": events.at, "text": text, "metadata": metadata}
+    return raw_event(events.db, sender, "bot", json.dumps(data), events.at)
+
+
+def language_slot(events: EventWriter, sender: str, value: Optional[str]) -> int:
+    """The actions setting (or resetting, None) the conversation's language slot."""
+    events.at += 1.0
+    data = {"event": "slot", "timestamp": events.at, "name": LANGUAGE_SLOT, "value": value}
+    return raw_event(events.db, sender, "slot", json.dumps(data), events.at, action=LANGUAGE_SLOT)

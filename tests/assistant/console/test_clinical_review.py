@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import AsyncContextManager, AsyncIterator, Dict
 
 import pytest
-import yaml
 from argon2 import PasswordHasher
 
 from assistant.console import accounts
@@ -18,26 +17,10 @@ from assistant.console.settings import ConsoleSettings
 from assistant.knowledge import load_knowledge
 from bench.console_harness import Console, ConsoleClient, ManualClock, running_console
 from tests.assistant.console.builders import escaped
+from tests.assistant.console.knowledge_folder import spanish, write_folder
 
 SCRIPT = '<script>alert("answer")</script>'
 ES_HTML = "<img src=x onerror=alert(1)>"
-CONTACTS = {
-    "organisation": "Test Cancer Center",
-    "support_line": {
-        "display": "1-800-CEDARS-1",
-        "digits": "1-800-233-2771",
-        "tel": "+18002332771",
-        "timezone": "America/Los_Angeles",
-        "opens": "06:00",
-        "closes": "21:00",
-        "hours_text": "7 days a week, 6 am - 9 pm Pacific time",
-    },
-    "emergency_number": "911",
-    "crisis_line": "988",
-    "example_phone": "(310) 555-0123",
-    "source": "test",
-    "last_reviewed": "2026-11-29",
-}
 
 
 def _citation(section: str) -> Dict[str, object]:
@@ -52,26 +35,24 @@ def write_knowledge(
 ) -> Path:
     """A knowledge folder of three entries: the emergency answer (with Spanish), the fever
     symptom report (no Spanish) and an ordinary answer without a review state."""
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "contacts.yml").write_text(yaml.safe_dump(CONTACTS))
     safety = {
         "entries": [
-            {
-                "id": "safety.emergency",
-                "intents": ["emergency"],
-                "answer": emergency_answer,
-                "sms": "If this is an emergency, call 911 now. Support line: {support_phone}.",
-                "source": {
-                    "section": "Infusion Center",
-                    "red_flags": _citation("Call 911"),
+            spanish(
+                {
+                    "id": "safety.emergency",
+                    "intents": ["emergency"],
+                    "answer": emergency_answer,
+                    "sms": "If this is an emergency, call 911 now. Support line: {support_phone}.",
+                    "source": {
+                        "section": "Infusion Center",
+                        "red_flags": _citation("Call 911"),
+                    },
+                    "last_reviewed": "2026-11-28",
+                    "clinical_review": emergency,
                 },
-                "last_reviewed": "2026-11-28",
-                "clinical_review": emergency,
-                "es": {
-                    "answer": f"**Llame al 911 ahora.** {ES_HTML}",
-                    "sms": "Si es una emergencia, llame al 911 ahora.",
-                },
-            },
+                answer=f"**Llame al 911 ahora.** {ES_HTML}",
+                sms="Si es una emergencia, llame al 911 ahora.",
+            ),
         ]
     }
     triage = {
@@ -99,9 +80,8 @@ def write_knowledge(
             },
         ]
     }
-    for name, data in (("safety.yml", safety), ("triage.yml", triage), ("info.yml", info)):
-        (directory / name).write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
-    return directory
+    files = {"safety": safety, "triage": triage, "info": info}
+    return write_folder(directory, {name: data["entries"] for name, data in files.items()})
 
 
 def console_over(knowledge_dir: Path, tmp_path: Path) -> AsyncContextManager[Console]:

@@ -22,11 +22,13 @@ from sqlalchemy.engine import Connection, Engine
 from assistant.console import audit, cli, migrations, schema
 from assistant.console.accounts import add_user
 from assistant.console.database import Database, SchemaMissing, check_schema, make_engine
-from assistant.console.indexer import Indexer
+from assistant.console.indexer import SEARCH_STATE, Indexer
 from assistant.console.masking import Masker
 from assistant.console.review import add_note
+from assistant.dialogue_names import LANGUAGE_EN, LANGUAGE_ES
 from assistant.stores.tracker_store import create_event_indexes
 from bench.console_harness import PASSWORD, EventWriter, ManualClock, running_console
+from tests.assistant.console.builders import answered, language_slot, said
 from tests.support.legacy_console import legacy_statements
 from tests.support.postgres import ProductionPostgres, production_postgres
 
@@ -48,9 +50,48 @@ def make_legacy(engine: Engine, skip_tables: Tuple[str, ...] = ()) -> None:
                 connection.exec_driver_sql(statement)
 
 
+# console_conversations columns added by revision 0003 (languages).
+LANGUAGE_COLUMNS = ("language", "language_from_slot")
+# The index's tables, which the indexer writes.
+INDEX_TABLES = (
+    schema.conversations,
+    schema.conversation_intents,
+    schema.callbacks,
+    schema.unanswered,
+    schema.feedback,
+    schema.index_state,
+)
+
+
+def index_into_an_older_schema(engine: Engine) -> None:
+    """Index ``engine``'s events as the code does, in a scratch database at the newest
+    revision, and copy the index into ``engine``'s older tables: the columns they have."""
+    scratch = sa.create_engine("sqlite://", poolclass=sa.pool.StaticPool, future=True)
+    try:
+        migrations.upgrade(scratch)
+        with engine.connect() as source, scratch.begin() as target:
+            events = [dict(r) for r in source.execute(sa.select(schema.events)).mappings()]
+            target.execute(schema.events.insert(), events)
+        Indexer(ZoneInfo("America/Los_Angeles"), Masker.allowing([])).catch_up(scratch)
+        older = sa.MetaData()
+        with scratch.connect() as source, engine.begin() as target:
+            present = set(sa.inspect(target).get_table_names())
+            for table in INDEX_TABLES:
+                if table.name not in present:
+                    continue
+                kept = sa.Table(table.name, older, autoload_with=target)
+                columns = [table.c[c.name] for c in kept.columns]
+                rows = [dict(r) for r in source.execute(sa.select(*columns)).mappings()]
+                if rows:
+                    target.execute(kept.insert(), rows)
+    finally:
+        scratch.dispose()
+
+
 def fill(engine: Engine) -> None:
     """What a console in use has: conversations (events and their index), accounts, notes,
-    tags, a callback and audit rows, written by the code as it is."""
+    tags, a callback and audit rows, written by the code as it is (the index in the columns
+    the older schema has)."""
     db = Database(engine)
     writer = EventWriter(db, NOW - 3 * 86400)
     writer.session("patient-1")
@@ -59,7 +100,7 @@ def fill(engine: Engine) -> None:
     writer.session("patient-2", channel="sms")
     writer.user("patient-2", "please call me back", "request_callback", channel="sms")
     writer.callback("patient-2", "Alex Rivera", "310-555-0142", "mornings", channel="sms")
-    Indexer(ZoneInfo("America/Los_Angeles"), Masker.allowing([])).catch_up(engine)
+    index_into_an_older_schema(engine)
     with engine.begin() as connection:
         add_user(connection, "old-admin", "admin", PASSWORD)
         add_user(connection, "old-reviewer", "reviewer", PASSWORD)
@@ -205,6 +246,54 @@ def test_downgrade_to_nothing_and_back(url: str, engine: Engine) -> None:
         assert differences(connection) == []
 
 
+def test_0003_languages_down_and_up_again(url: str, engine: Engine) -> None:
+    """Down to 0002: the language columns go, and the older console is asked to rewrite the
+    search text (accents kept); up again: English until re-indexed from the events."""
+    db = Database.connect(url)
+    writer = EventWriter(db, NOW - 3600)
+    writer.session("maria")
+    said(writer, "maria", "Qué es la inmunoterapía?", "ask_immunotherapy", LANGUAGE_ES, 0.93)
+    language_slot(writer, "maria", LANGUAGE_ES)
+    answered(writer, "maria", "La inmunoterapia...", "kb.a", LANGUAGE_ES)
+    indexer = Indexer(ZoneInfo("America/Los_Angeles"), Masker.allowing([]))
+    indexer.catch_up(engine)
+    before = snapshot(engine)
+    assert before["console_conversations"]["language"] == (LANGUAGE_ES,)
+    db.close()
+
+    with engine.begin() as connection:
+        command.downgrade(migrations.config(connection), "0002")
+
+    assert revision(engine) == "0002"
+    with engine.connect() as connection:
+        columns = {c["name"] for c in sa.inspect(connection).get_columns(schema.conversations.name)}
+        indexes = {i["name"] for i in sa.inspect(connection).get_indexes(schema.conversations.name)}
+        search_state = connection.execute(
+            sa.text("SELECT value FROM console_index_state WHERE name = :n"), {"n": SEARCH_STATE}
+        ).scalar_one()
+    assert not set(LANGUAGE_COLUMNS) & columns and "search_text" in columns
+    assert "ix_console_conv_language" not in indexes
+    assert search_state == 0
+    older = {name: table for name, table in before.items() if name != "console_index_state"}
+    for name, table in older.items():
+        older[name] = {k: v for k, v in table.items() if k not in LANGUAGE_COLUMNS}
+    assert snapshot(engine, like=older) == older
+
+    migrations.upgrade(engine)
+
+    assert revision(engine) == migrations.head()
+    with engine.connect() as connection:
+        assert differences(connection) == []
+    assert snapshot(engine)["console_conversations"]["language"] == (LANGUAGE_EN,)
+    assert (
+        Indexer(ZoneInfo("America/Los_Angeles"), Masker.allowing([])).refresh_search_text(engine)
+        == 1
+    )
+    after = snapshot(engine)["console_conversations"]
+    assert (after["language"], after["language_from_slot"]) == ((LANGUAGE_ES,), (True,))
+    assert after["search_text"] == ("que es la inmunoterapia?",)
+
+
 # --- a database made before migrations -------------------------------------------------------
 
 
@@ -225,6 +314,9 @@ async def test_a_database_of_before_is_upgraded_with_its_rows_and_the_console_wo
 
     assert revision(engine) == migrations.head()
     assert snapshot(engine, like=before) == before
+    languages = snapshot(engine)["console_conversations"]
+    assert set(languages["language"]) == {LANGUAGE_EN}  # before Spanish: English
+    assert set(languages["language_from_slot"]) == {False}
     with engine.connect() as connection:
         assert differences(connection) == []
     assert_audit_is_append_only(engine)
