@@ -9,7 +9,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
-.PHONY: help install widget train run run-prod shell sms console console-user test lint validate clean bench cv screenshots
+.PHONY: help install widget train run run-prod shell sms console console-user test lint validate clean bench cv compare-languages screenshots
 
 help:
 	@echo "make run    - set up, train if needed, start the assistant (Ctrl-C stops it)"
@@ -23,6 +23,7 @@ help:
 	@echo "make train  - train now if no model matches the data (make run does this)"
 	@echo "make bench  - benchmark against stock Rasa (about 1 h; SOAK_S=60 for a shorter soak)"
 	@echo "make cv     - fallback thresholds by cross-validation on the training data"
+	@echo "make compare-languages - one intent model for en+es or one per language (docs/languages.md)"
 
 $(STAMP): pyproject.toml constraints.txt scripts/bootstrap.sh
 	scripts/bootstrap.sh
@@ -79,6 +80,9 @@ bench: install
 
 cv: install
 	$(PY) -m assistant.ops.cross_validate
+
+compare-languages: install
+	$(PY) -m assistant.ops.compare_language_models
 
 # The README's screenshots (docs/images/): the widget and the console, on free ports.
 screenshots: install

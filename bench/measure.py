@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
+from assistant.dialogue_names import LANGUAGE_ES
 from bench.common import (
     APOLOGY_ENTRY,
     LEVELS,
@@ -30,17 +31,25 @@ from bench.common import (
     loadavg,
     log,
 )
+from bench.load import ERROR_MARKERS
 from bench.servers import Deployment, deploy, descendants, private_redis, wait_for_workers
 
 
-def apology_marker() -> str:
-    """The start of the REST channel's apology (knowledge entry conversation.technical_error),
-    which the load generator counts as an error."""
+def _marker(text: Any) -> str:
+    """The start of an apology text: up to its first placeholder or full stop."""
+    return str(text or "").split("{")[0].split(".")[0].strip()
+
+
+def apology_markers() -> Tuple[str, ...]:
+    """The start of the REST channel's apology (knowledge entry conversation.technical_error)
+    in English and, when translated, Spanish: the load generator counts either as an error."""
     for path in sorted((ROOT / "data" / "knowledge").glob("*.yml")):
         for entry in (yaml.safe_load(path.read_text()) or {}).get("entries", []) or []:
             if isinstance(entry, dict) and entry.get("id") == APOLOGY_ENTRY:
-                return str(entry.get("answer", "")).split("{")[0].split(".")[0].strip()
-    return "something went wrong on our side"
+                spanish = entry.get(LANGUAGE_ES) or {}
+                found = (_marker(entry.get("answer")), _marker(spanish.get("answer")))
+                return tuple(marker for marker in found if marker)
+    return ERROR_MARKERS
 
 
 def run_load(
@@ -72,8 +81,7 @@ def run_load(
         str(progress_s),
         "--label",
         label,
-        "--error-marker",
-        apology_marker(),
+        *(arg for marker in apology_markers() for arg in ("--error-marker", marker)),
         "--think",
         str(think_s),
         "--out",

@@ -6,7 +6,9 @@ Starts the action server and a Rasa server as the benchmark does (``ours`` by de
 and prints messages per second, latency percentiles and each server's CPU time per message.
 With ``--py-spy PATH`` it also records the Rasa server with py-spy (``pip install py-spy``)
 into PATH, in py-spy's raw (collapsed stack) format. ``--workers 2`` runs two Sanic workers
-with a private Redis lock store. Used for the step-by-step table in the README.
+with a private Redis lock store. The load mixes English and Spanish conversations as
+``make bench`` does; ``--spanish-share 0`` sends English only, as every run before the Spanish
+work did. Used for the step-by-step table in the README.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Iterator, List, Optional
 
 from assistant.ops.train import ensure_model
 from bench import load
-from bench.common import LEVELS_ENV, ROOT
+from bench.common import LEVELS_ENV, ROOT, SPANISH_SHARE
 from bench.servers import deploy, descendants, private_redis, wait_for_workers
 
 
@@ -51,7 +53,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--workers", type=int, default=1, help="Sanic workers (2: with Redis)")
     parser.add_argument("--py-spy", type=Path, help="record the Rasa server into this file")
+    parser.add_argument(
+        "--spanish-share",
+        type=float,
+        default=SPANISH_SHARE,
+        help="share of conversations in Spanish (0: English only)",
+    )
     args = parser.parse_args(argv)
+    share = args.spanish_share
     model = args.stock.resolve() if args.stock else ensure_model(ROOT)
     env = {**LEVELS_ENV, "SANIC_WORKERS": str(args.workers)}
     with _redis(args.workers) as redis_port:
@@ -62,13 +71,31 @@ def main(argv: Optional[List[str]] = None) -> int:
                 wait_for_workers(deployment, len(descendants(deployment.rasa_pid)))
             token = deployment.rest_token
             asyncio.run(
-                load.run(deployment.url, args.concurrency, 5, 2, 30, 60, "warm-up", token=token)
+                load.run(
+                    deployment.url,
+                    args.concurrency,
+                    5,
+                    2,
+                    30,
+                    60,
+                    "warm-up",
+                    token=token,
+                    spanish_share=share,
+                )
             )
             spy = _py_spy(deployment.rasa_pid, args.seconds, args.py_spy) if args.py_spy else None
             before = deployment.cpu()
             result = asyncio.run(
                 load.run(
-                    deployment.url, args.concurrency, args.seconds, 0.5, 30, 60, name, token=token
+                    deployment.url,
+                    args.concurrency,
+                    args.seconds,
+                    0.5,
+                    30,
+                    60,
+                    name,
+                    token=token,
+                    spanish_share=share,
                 )
             )
             after = deployment.cpu()

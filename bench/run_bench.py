@@ -11,11 +11,14 @@ ours / stock and ours / patches off, the patch layer's own effect. The patches-o
 cheap: it is neither trained, scored nor soaked (the model is ours), only started and put
 through the same load levels (full mode: about 3 min; ``--skip-patches-off`` drops it).
 
-Steps: full training from scratch (ours and stock), held-out NLU scores (both models), REST
-latency and throughput at 1, 8 and 32 concurrent conversations and at a patient's pace (all
-three configurations; load from the separate process ``bench.load``), start-up time, memory
-and model size, one lever (ours with 2 Sanic workers and a Redis lock store), and a soak of
-ours at 8 concurrent conversations. Long steps print a progress line as they go.
+Steps: full training from scratch (ours and stock), held-out NLU scores of both models in
+English (``tests/nlu/heldout.yml``) and Spanish (``tests/nlu/heldout_es.yml``), REST latency
+and throughput at 1, 8 and 32 concurrent conversations and at a patient's pace (all three
+configurations; load from the separate process ``bench.load``: 60 % of the conversations in
+English, 40 % in Spanish, seeded, latency also split by language), start-up time, memory
+(with the language detector's own share, measured in a fresh process) and model size, one
+lever (ours with 2 Sanic workers and a Redis lock store), and a soak of ours at 8 concurrent
+conversations. Long steps print a progress line as they go.
 
 Writes ``reports/bench.md``, ``reports/bench/results.json`` and PNG charts in ``reports/bench/``,
 and (full runs) the summary block of ``docs/performance.md``; work files (stock model, logs,
@@ -24,7 +27,10 @@ tracker databases) go to ``reports/bench/work/``.
 Options: ``--quick`` (short levels, 60 s soak), ``--soak-s N`` (or ``SOAK_S``; default 600),
 ``--skip-stock-train MODEL`` (reuse a stock model instead of training one),
 ``--skip-ours-train`` (do not time a from-scratch training of ours), ``--skip-lever``,
-``--skip-patches-off``, ``--report-only``.
+``--skip-patches-off``, ``--report-only``, ``--only nlu`` / ``--only detector-memory`` (one
+quick section alone: printed and written to ``reports/bench/<section>.json``, the report and
+``results.json`` left alone; ``--only nlu`` scores the repository's model, trained first if
+the data changed, and stock only with ``--skip-stock-train MODEL``).
 
 Parts: ``bench.training`` (training, NLU), ``bench.servers`` (starting and stopping the
 servers), ``bench.measure`` (the load phases), ``bench.table`` and ``bench.report`` (the
@@ -45,21 +51,27 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from assistant.ops.train import ensure_model
 from bench.common import (
-    HELDOUT,
+    HELDOUT_SETS,
+    NLU_RESULTS,
     OURS,
     OUT_DIR,
     PATCHES_OFF,
     PATCHES_OFF_ENV,
     ROOT,
+    SPANISH_SHARE,
     STOCK,
     WORK,
     loadavg,
     log,
     step,
 )
+from bench.detector_memory import measure_detector_memory
 from bench.measure import measure_lever, measure_soak, measure_system
-from bench.report import caveats, write_outputs
+from bench.report import caveats, print_rows, write_outputs
+from bench.table import nlu_rows
 from bench.training import evaluate_nlu, train_ours_fresh, train_stock
+
+SECTIONS = ("nlu", "detector-memory")
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -84,6 +96,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument("--skip-lever", action="store_true", help="skip 2 workers + Redis")
     parser.add_argument(
         "--skip-patches-off", action="store_true", help="skip ours with its Rasa patches off"
+    )
+    parser.add_argument(
+        "--only",
+        choices=SECTIONS,
+        help="run one quick section alone (no training, no report): its JSON goes to "
+        "reports/bench/<section>.json",
     )
     parser.add_argument(
         "--report-only",
@@ -135,8 +153,47 @@ def train_both(results: Dict[str, Any], args: argparse.Namespace) -> Tuple[Path,
     return ensure_model(ROOT), stock_model
 
 
+def score_nlu(results: Dict[str, Any], ours: Path, stock: Optional[Path]) -> None:
+    """Both held-out sets for each model, into ``results[NLU_RESULTS[language]][system]``."""
+    sets = ", ".join(str(path.relative_to(ROOT)) for path in HELDOUT_SETS.values())
+    for name, model in ((OURS, ours), (STOCK, stock)):
+        if not model:
+            continue
+        log(f"Held-out NLU scores for {name} ({sets})")
+        by_language = step(
+            results, f"NLU {name}", partial(evaluate_nlu, model, WORK / f"nlu_{name}")
+        )
+        for language, scores in (by_language or {}).items():
+            results.setdefault(NLU_RESULTS[language], {})[name] = scores
+            log(
+                f"  {language}: accuracy {scores['accuracy']:.3f}, "
+                f"macro-F1 {scores['macro_f1']:.3f}"
+            )
+
+
+def run_section(section: str, args: argparse.Namespace) -> int:
+    """One quick section alone (``--only``): printed and written to its own JSON file."""
+    results: Dict[str, Any] = {"meta": {"started": time.strftime("%Y-%m-%d %H:%M:%S")}}
+    if section == "nlu":
+        score_nlu(results, ensure_model(ROOT), args.skip_stock_train)
+        print_rows(nlu_rows(results))
+    else:
+        results["detector_memory"] = step(results, "detector memory", measure_detector_memory)
+        print(json.dumps(results["detector_memory"]))
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    (OUT_DIR / f"{section}.json").write_text(json.dumps(results, indent=1, default=str))
+    for failure in results.get("failures", []):
+        print(f"FAILED: {failure}")
+    return 1 if results.get("failures") else 0
+
+
 def main(argv: Optional[List[str]] = None) -> int:
     args = parse_args(argv)
+    if args.only:
+        os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        os.chdir(ROOT)
+        return run_section(args.only, args)
     if args.report_only:
         saved: Dict[str, Any] = json.loads((OUT_DIR / "results.json").read_text())
         saved["caveats"] = caveats(saved)
@@ -166,9 +223,10 @@ def main(argv: Optional[List[str]] = None) -> int:
             "paced_s": paced_s,
             "warmup_s": warmup_s,
             "soak_s": soak_s,
+            "spanish_share": SPANISH_SHARE,
         },
         "training": {},
-        "nlu": {},
+        **{key: {} for key in NLU_RESULTS.values()},
         "failures": [],
     }
     run_started = time.perf_counter()
@@ -177,16 +235,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     # 1. Training.
     ours_model, stock_model = train_both(results, args)
 
-    # 2. Held-out NLU (patches off serves our model: the same scores).
-    for name, model in ((OURS, ours_model), (STOCK, stock_model)):
-        if model:
-            log(f"Held-out NLU scores for {name} ({HELDOUT.relative_to(ROOT)})")
-            scores = step(
-                results, f"NLU {name}", partial(evaluate_nlu, model, WORK / f"nlu_{name}")
-            )
-            if scores:
-                results["nlu"][name] = scores
-                log(f"  accuracy {scores['accuracy']:.3f}, macro-F1 {scores['macro_f1']:.3f}")
+    # 2. Held-out NLU in each language (patches off serves our model: the same scores).
+    score_nlu(results, ours_model, stock_model)
 
     # 3. Latency, throughput, start-up, memory: ours, ours with its patches off (right after
     # ours, so the two see the most similar machine), stock.
@@ -205,6 +255,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         )
         if system:
             results[key] = system
+
+    # The language detector's share of the Rasa server's memory (a fresh process, seconds).
+    results["detector_memory"] = step(results, "detector memory", measure_detector_memory)
 
     # 4. Lever, 5. soak.
     if args.skip_lever:

@@ -1,5 +1,5 @@
 """``make bench``'s training and NLU steps: both models trained from scratch (timed, with a
-progress line every so often) and their held-out NLU scores."""
+progress line every so often) and their held-out NLU scores in English and Spanish."""
 
 from __future__ import annotations
 
@@ -14,14 +14,14 @@ import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import IO, Any, Dict, List, Sequence, Tuple
+from typing import IO, Any, Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
-from assistant.dialogue_names import OUT_OF_SCOPE
+from assistant.dialogue_names import OUT_OF_SCOPE, PARSE_LANGUAGE, PARSE_LANGUAGE_CONFIDENCE
 from assistant.ops.processes import log_tail
 from assistant.ops.train import rasa_command
-from bench.common import HELDOUT, ROOT, STOCK_CONFIG, TRAINING_DATA, loadavg, log
+from bench.common import HELDOUT_SETS, ROOT, STOCK_CONFIG, TRAINING_DATA, loadavg, log
 
 # ---------------------------------------------------------------- subprocess with progress
 
@@ -174,8 +174,44 @@ def train_ours_fresh(work: Path) -> Tuple[Path, float]:
 # ---------------------------------------------------------------- NLU
 
 
-def evaluate_nlu(model: Path, out: Path) -> Dict[str, Any]:
-    """Held-out scores via assistant.ops.evaluate_nlu, plus out-of-scope recall."""
+def parsed_intents(parsed: Sequence[Dict[str, Any]], fallback: str) -> Tuple[List[str], List[str]]:
+    """The final intent of each parse (``fallback`` when below the threshold) and the best
+    guess before the threshold (as ``assistant.ops.evaluate_nlu``)."""
+    final, top1 = [], []
+    for parse in parsed:
+        intent = str((parse.get("intent") or {}).get("name"))
+        ranking = [r["name"] for r in parse.get("intent_ranking", []) if r["name"] != fallback]
+        final.append(intent)
+        top1.append(intent if intent != fallback else (ranking[0] if ranking else fallback))
+    return final, top1
+
+
+def language_share(parsed: Sequence[Dict[str, Any]], language: str) -> Optional[float]:
+    """The share of parses whose detected language (``PARSE_LANGUAGE``) is ``language``. An
+    undecided message has no ``PARSE_LANGUAGE`` (Rasa drops a None): it counts as neither.
+    None when the model detects no language at all (stock: no ``PARSE_LANGUAGE_CONFIDENCE``)."""
+    if not parsed or not any(PARSE_LANGUAGE_CONFIDENCE in parse for parse in parsed):
+        return None
+    return sum(parse.get(PARSE_LANGUAGE) == language for parse in parsed) / len(parsed)
+
+
+async def _parse_all(model: Path, sets: Dict[str, Sequence[str]]) -> Dict[str, List[Any]]:
+    """Every text of every set parsed by one loaded model."""
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(str(model))
+    parsed: Dict[str, List[Any]] = {}
+    for key, texts in sets.items():
+        parsed[key] = []
+        for text in texts:
+            parsed[key].append(await agent.parse_message(text))
+    return parsed
+
+
+def evaluate_nlu(model: Path, out: Path) -> Dict[str, Dict[str, Any]]:
+    """Held-out scores in each language (``HELDOUT_SETS``) via assistant.ops.evaluate_nlu,
+    plus out-of-scope recall and the shares of messages the language detector read as the
+    set's language and as the other one (the rest were undecided)."""
     import structlog
 
     # Rasa 3.6 logs every parse through structlog at debug level unless configured.
@@ -183,26 +219,37 @@ def evaluate_nlu(model: Path, out: Path) -> Dict[str, Any]:
     logging.getLogger("rasa").setLevel(logging.WARNING)
     from assistant.ops.evaluate_nlu import (
         FALLBACK,
-        _predict,
         _run_in_own_loop,
         read_examples,
         score,
         write_reports,
     )
 
-    pairs = read_examples(HELDOUT)
-    texts = [text for text, _ in pairs]
-    gold = [intent for _, intent in pairs]
+    pairs = {language: read_examples(path) for language, path in HELDOUT_SETS.items()}
     started = time.perf_counter()
-    final, top1 = _run_in_own_loop(_predict(model, texts))
-    scores, report = score(gold, final, top1, texts)
-    write_reports(out, scores, report, gold, final, texts)
-    oos = [p for g, p in zip(gold, final, strict=True) if g == OUT_OF_SCOPE]
-    result = asdict(scores)
-    result["emergency_missed"] = list(scores.emergency_missed)
-    result["oos_examples"] = len(oos)
-    result["oos_recall"] = (
-        sum(p in (OUT_OF_SCOPE, FALLBACK) for p in oos) / len(oos) if oos else None
+    parsed = _run_in_own_loop(
+        _parse_all(model, {key: [text for text, _ in found] for key, found in pairs.items()})
     )
-    result["seconds"] = round(time.perf_counter() - started, 1)
-    return result
+    results: Dict[str, Dict[str, Any]] = {}
+    for language, found in pairs.items():
+        texts = [text for text, _ in found]
+        gold = [intent for _, intent in found]
+        final, top1 = parsed_intents(parsed[language], FALLBACK)
+        scores, report = score(gold, final, top1, texts)
+        write_reports(out, scores, report, gold, final, texts, f"nlu_heldout_{language}")
+        oos = [p for g, p in zip(gold, final, strict=True) if g == OUT_OF_SCOPE]
+        result = asdict(scores)
+        result["emergency_missed"] = list(scores.emergency_missed)
+        result["oos_examples"] = len(oos)
+        result["oos_recall"] = (
+            sum(p in (OUT_OF_SCOPE, FALLBACK) for p in oos) / len(oos) if oos else None
+        )
+        other = next(code for code in HELDOUT_SETS if code != language)
+        result["language_detected"] = language_share(parsed[language], language)
+        result["language_misread"] = language_share(parsed[language], other)
+        result["heldout"] = str(HELDOUT_SETS[language].relative_to(ROOT))
+        results[language] = result
+    seconds = round(time.perf_counter() - started, 1)
+    for result in results.values():
+        result["seconds"] = seconds  # both sets together, model load included
+    return results

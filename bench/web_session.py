@@ -43,7 +43,8 @@ import aiohttp
 
 from assistant.dialogue_names import META_KB_ENTRY
 from bench.common import APOLOGY_ENTRY
-from bench.load import GREETINGS, SIDE_EFFECTS, THANKS, TOPICS, percentile
+from bench.load import percentile
+from bench.load_messages import GREETINGS, SIDE_EFFECTS, THANKS, TOPICS
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT_DIR = ROOT / "reports" / "web_session"

@@ -72,6 +72,7 @@ def user_event(
     text: str = "",
     entities: Optional[List[Dict[str, Any]]] = None,
     channel: str = "rest",
+    metadata: Optional[Dict[str, Any]] = None,
 ) -> Dict[str, Any]:
     parse_data = {
         "text": text,
@@ -83,6 +84,7 @@ def user_event(
         "text": text,
         "parse_data": parse_data,
         "input_channel": channel,
+        "metadata": dict(metadata or {}),
     }
 
 
@@ -95,11 +97,13 @@ def build_tracker(
     active_loop: Optional[str] = None,
     history: Optional[List[Dict[str, Any]]] = None,
     parse_extras: Optional[Dict[str, Any]] = None,
+    metadata: Optional[Dict[str, Any]] = None,
 ) -> Tracker:
     """A tracker whose latest message has the given intent, entities and channel;
     ``parse_extras`` adds what the NLU puts beside them (``triage``, ``language``,
-    ``intent_ranking``, ``statement``)."""
-    latest = user_event(intent, text, entities, channel)
+    ``intent_ranking``, ``statement``); ``metadata`` is the channel's (e.g. the widget's
+    ``page_language``)."""
+    latest = user_event(intent, text, entities, channel, metadata)
     latest["parse_data"].update(parse_extras or {})
     events = [*(history or []), latest]
     return Tracker(

@@ -168,16 +168,18 @@ def write_reports(
     gold: Sequence[str],
     final: Sequence[str],
     texts: Sequence[str],
+    name: str = "nlu_heldout",
 ) -> None:
+    """``<name>_report.json``, ``<name>_confusion.md`` and ``<name>_confusion.png`` in ``out``."""
     out.mkdir(parents=True, exist_ok=True)
-    (out / "nlu_heldout_report.json").write_text(
+    (out / f"{name}_report.json").write_text(
         json.dumps({"summary": asdict(scores), "per_intent": report}, indent=2)
     )
     labels, matrix = confusion(gold, final)
     lines = [
         "# Held-out NLU confusion matrix (rows: true intent, columns: predicted)",
         "",
-        "Heatmap: nlu_heldout_confusion.png",
+        f"Heatmap: {name}_confusion.png",
         "",
         "| true \\ predicted | " + " | ".join(labels) + " |",
         "|---" * (len(labels) + 1) + "|",
@@ -187,22 +189,23 @@ def write_reports(
             lines.append(f"| {g} | " + " | ".join(str(n or "") for n in matrix[i]) + " |")
     lines += ["", "## Errors", ""]
     lines += [f"- `{t}`: {g} -> {p}" for t, g, p in zip(texts, gold, final, strict=True) if g != p]
-    (out / "nlu_heldout_confusion.md").write_text("\n".join(lines) + "\n")
+    (out / f"{name}_confusion.md").write_text("\n".join(lines) + "\n")
     confusion_heatmap(
         gold,
         final,
-        out / "nlu_heldout_confusion.png",
+        out / f"{name}_confusion.png",
         f"Held-out NLU: {scores.examples} messages, strict accuracy {scores.accuracy:.3f}",
     )
 
 
-def evaluate(model: Path, heldout: Path, out: Path) -> NluScores:
+def evaluate(model: Path, heldout: Path, out: Path, name: str = "nlu_heldout") -> NluScores:
+    """Score ``model`` on one held-out file; the reports are named after ``name``."""
     pairs = read_examples(heldout)
     texts = [t for t, _ in pairs]
     gold = [g for _, g in pairs]
     final, top1 = _run_in_own_loop(_predict(model, texts))
     scores, report = score(gold, final, top1, texts)
-    write_reports(out, scores, report, gold, final, texts)
+    write_reports(out, scores, report, gold, final, texts, name)
     return scores
 
 
@@ -212,8 +215,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--heldout", default="tests/nlu/heldout.yml")
     parser.add_argument("--out", default="reports")
+    parser.add_argument("--name", default="nlu_heldout", help="the reports' file name stem")
     args = parser.parse_args()
-    scores = evaluate(ensure_model(Path.cwd()), Path(args.heldout), Path(args.out))
+    scores = evaluate(ensure_model(Path.cwd()), Path(args.heldout), Path(args.out), args.name)
     print(json.dumps(asdict(scores), indent=2))
 
 
