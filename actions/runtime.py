@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from assistant.dialogue_names import (
+    CALLBACK_NAME_SLOT,
     CHANGE_LANGUAGE,
     LANGUAGE_SLOT,
     META_CHANNEL,
@@ -21,6 +22,7 @@ from assistant.dialogue_names import (
     PARSE_LANGUAGE_CONFIDENCE,
     PARSE_LANGUAGE_GUESS,
     PARSE_LANGUAGE_REQUEST,
+    REQUESTED_SLOT,
     SESSION_STARTED_METADATA_SLOT,
     SMS_CHANNEL,
     TOPIC_SLOT,
@@ -103,6 +105,24 @@ def _is_first_message(tracker: Tracker) -> bool:
     return count <= 1
 
 
+def _answers_the_name_question(tracker: Tracker) -> bool:
+    """The latest patient message answered the callback form's "What name ...?": the form was
+    asking for the name when it arrived (a name is no sign of the patient's language, even
+    one with a word of the language in it, "María de la Cruz")."""
+    events = list(tracker.events)
+    latest_user = max(
+        (i for i, event in enumerate(events) if event.get("event") == "user"), default=None
+    )
+    if latest_user is None:
+        return False
+    for event in reversed(events[:latest_user]):
+        if event.get("event") == "slot" and event.get("name") == REQUESTED_SLOT:
+            return bool(event.get("value") == CALLBACK_NAME_SLOT)
+        if event.get("event") in ("session_started", "active_loop") and not event.get("name"):
+            return False
+    return False
+
+
 def _other(language: Optional[str]) -> str:
     return EN if language == ES else ES
 
@@ -112,7 +132,8 @@ def language_signals(tracker: Tracker) -> LanguageSignals:
     widget's toggle and page language) and the NLU's reading (``assistant.nlu.language_detector``).
     A ``change_language`` message that names no language ("another language?") asks for the
     other one. The page's language and the detector's unsure guess count only on a session's
-    first message (or at its start)."""
+    first message (or at its start); the detection does not count for the answer to the
+    callback form's name question."""
     latest = tracker.latest_message or {}
     metadata = _user_metadata(tracker)
     request = latest.get(PARSE_LANGUAGE_REQUEST)
@@ -124,7 +145,7 @@ def language_signals(tracker: Tracker) -> LanguageSignals:
     return LanguageSignals(
         choice=metadata.get(META_LANGUAGE_CHOICE),
         request=request,
-        detected=latest.get(PARSE_LANGUAGE),
+        detected=None if _answers_the_name_question(tracker) else latest.get(PARSE_LANGUAGE),
         guess=latest.get(PARSE_LANGUAGE_GUESS) if first else None,
         guess_confidence=float(confidence) if isinstance(confidence, (int, float)) else 0.0,
         page=metadata.get(META_PAGE_LANGUAGE) if first else None,

@@ -14,6 +14,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from assistant.knowledge import KnowledgeBase, KnowledgeStore, load_knowledge
+from assistant.language.vocabulary import Vocabulary, vocabulary_of
 
 ROOT = Path(__file__).resolve().parents[1]
 KNOWLEDGE_DIR = ROOT / "data" / "knowledge"
@@ -23,6 +24,12 @@ PACIFIC = ZoneInfo("America/Los_Angeles")
 @pytest.fixture
 def knowledge() -> KnowledgeBase:
     return load_knowledge(KNOWLEDGE_DIR)
+
+
+@pytest.fixture
+def vocabulary(knowledge: KnowledgeBase) -> Vocabulary:
+    """The words the assistant knows in each language (assistant.language.vocabulary)."""
+    return vocabulary_of(knowledge)
 
 
 @pytest.fixture

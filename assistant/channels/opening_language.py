@@ -11,13 +11,16 @@ from __future__ import annotations
 from typing import Dict
 
 from assistant.dialogue_names import META_PAGE_LANGUAGE
+from assistant.knowledge.base import KnowledgeBase
 from assistant.language.choice import FIRST_WORD_FLOOR
 from assistant.language.detect import detect
+from assistant.language.vocabulary import vocabulary_of
 
 
-def opening_language(text: str) -> Dict[str, str]:
-    """``{META_PAGE_LANGUAGE: "en" | "es"}`` for ``text``, or ``{}`` when unsure."""
-    detection = detect(text)
+def opening_language(text: str, knowledge: KnowledgeBase) -> Dict[str, str]:
+    """``{META_PAGE_LANGUAGE: "en" | "es"}`` for ``text``, or ``{}`` when unsure (a name,
+    gibberish, or a guess below the floor)."""
+    detection = detect(text, vocabulary_of(knowledge))
     if detection.guess is None or detection.confidence < FIRST_WORD_FLOOR:
         return {}
     return {META_PAGE_LANGUAGE: detection.guess}

@@ -172,7 +172,10 @@ class PatientRestInput(InputChannel):
                 AnnotatedOutputChannel(),
                 sender,
                 input_channel=self.name(),
-                metadata={**(self.get_metadata(request) or {}), **opening_language(text)},
+                metadata={
+                    **(self.get_metadata(request) or {}),
+                    **opening_language(text, knowledge),
+                },
             )
             replies = await collect_replies(on_new_message, message, self.reply_timeout_s)
             return response.json(self._technical_error() if replies is None else replies)

@@ -1,28 +1,29 @@
 """Per-message language detection with ``lingua`` (built for short texts), limited to English
 and Spanish.
 
-A message counts as one language only when the detector is confident (``CONFIDENCE_FLOOR``)
-and the message has at least ``MIN_WORDS`` words: a one-word reply ("sí", "ok", "1", a name)
-is undecided, so it never changes a conversation's language. The top guess and its
-confidence are kept either way (a new conversation may start from them, and the console
-shows them).
+A message counts as one language only when the detector is confident (``CONFIDENCE_FLOOR``),
+the message has at least ``MIN_WORDS`` words, and one of them is a word the assistant knows in
+that language (``assistant.language.vocabulary``): a one-word reply ("sí", "ok", "1"), a name
+("Rosa Delgado") or gibberish is undecided, so it never changes a conversation's language.
+The top guess and its confidence are kept when the message has a known word of the guessed
+language (a new conversation may start from them, and the console shows them); a guess
+resting on letters alone ("hello" is guessed Spanish) is dropped.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Optional
 
 from assistant.dialogue_names import LANGUAGE_EN, LANGUAGE_ES
+from assistant.language.vocabulary import WORD, Vocabulary, words_of
 
 if TYPE_CHECKING:
     from lingua import LanguageDetector
 
 CONFIDENCE_FLOOR = 0.7
 MIN_WORDS = 2
-_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class Detection:
     language: Optional[str]
     guess: Optional[str]
     confidence: float
+
+
+UNDECIDED = Detection(None, None, 0.0)
 
 
 @lru_cache(maxsize=1)
@@ -51,16 +55,18 @@ def warm_up() -> None:
     _detector()
 
 
-def detect(text: str) -> Detection:
+def detect(text: str, vocabulary: Vocabulary) -> Detection:
     """The language of one message (see the module docstring)."""
-    words = _WORD.findall(text)
+    words = WORD.findall(text)
     if not words:
-        return Detection(None, None, 0.0)
+        return UNDECIDED
     values = _detector().compute_language_confidence_values(" ".join(words))
     if not values:
-        return Detection(None, None, 0.0)
+        return UNDECIDED
     top = values[0]
     guess = LANGUAGE_ES if top.language.iso_code_639_1.name == "ES" else LANGUAGE_EN
+    if not vocabulary.knows(guess, words_of(text)):
+        return UNDECIDED
     confidence = float(top.value)
     decided = guess if confidence >= CONFIDENCE_FLOOR and len(words) >= MIN_WORDS else None
     return Detection(decided, guess, round(confidence, 3))

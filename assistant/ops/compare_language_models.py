@@ -324,7 +324,9 @@ def saved_size(model: Any) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from assistant.knowledge.loader import load_knowledge
     from assistant.language.detect import detect, warm_up
+    from assistant.language.vocabulary import vocabulary_of
     from assistant.nlu.linear_model import LinearIntentModel
 
     parser = argparse.ArgumentParser(description=__doc__)
@@ -357,8 +359,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print("Detecting the held-out messages' languages ...", flush=True)
     warm_up()
+    vocabulary = vocabulary_of(load_knowledge(ROOT / "data" / "knowledge"))
     detections, wall, _ = timed(
-        lambda: {lang: [detect(t) for t in heldout[lang].texts] for lang in LANGUAGES}
+        lambda: {lang: [detect(t, vocabulary) for t in heldout[lang].texts] for lang in LANGUAGES}
     )
     detector_ms = 1000 * wall / sum(map(len, detections.values()))
     routes = {lang: [route(d) for d in detections[lang]] for lang in LANGUAGES}

@@ -14,8 +14,11 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.answer import ActionAnswer
+from actions.runtime import conversation_language
 from actions.session_start import ActionSessionStart
 from assistant.dialogue_names import (
+    CALLBACK_NAME_SLOT,
+    CALLBACK_PHONE_SLOT,
     LANGUAGE_SLOT,
     META_LANGUAGE,
     META_LANGUAGE_CHOICE,
@@ -24,6 +27,7 @@ from assistant.dialogue_names import (
     PARSE_LANGUAGE_CONFIDENCE,
     PARSE_LANGUAGE_GUESS,
     PARSE_LANGUAGE_REQUEST,
+    REQUESTED_SLOT,
     SESSION_STARTED_METADATA_SLOT,
 )
 from assistant.knowledge import ES, WEB, KnowledgeStore
@@ -219,3 +223,47 @@ async def test_a_stale_translation_answers_in_english_with_a_spanish_note(
     note = store.current().render("conversation.translation_pending", WEB, None, ES).text
     assert message["text"] == f"{note}\n\nThe infusion center has new hours."
     assert message[META_LANGUAGE] == "en"
+
+
+def _asked(slot: str) -> Dict[str, Any]:
+    return {"event": "slot", "name": REQUESTED_SLOT, "value": slot}
+
+
+def test_the_answer_to_the_name_question_never_flips_the_language(
+    make_tracker: MakeTracker,
+) -> None:
+    history = [user_event("request_callback", "can someone call me"), _asked(CALLBACK_NAME_SLOT)]
+    tracker = make_tracker(
+        "inform",
+        "María de la Cruz",
+        slots={LANGUAGE_SLOT: "en", REQUESTED_SLOT: CALLBACK_NAME_SLOT},
+        history=history,
+        parse_extras=reading(ES, 0.95),
+    )
+    assert conversation_language(tracker) == "en"
+    # Asked explicitly, even while giving a name, the language changes.
+    asked = make_tracker(
+        "inform",
+        "María de la Cruz, en español por favor",
+        slots={LANGUAGE_SLOT: "en"},
+        history=history,
+        parse_extras=reading(ES, 0.99, request=ES),
+    )
+    assert conversation_language(asked) == ES
+
+
+def test_a_spanish_answer_to_a_later_question_still_counts(make_tracker: MakeTracker) -> None:
+    history = [
+        user_event("request_callback", "can someone call me"),
+        _asked(CALLBACK_NAME_SLOT),
+        user_event("inform", "Ana Ruiz"),
+        _asked(CALLBACK_PHONE_SLOT),
+    ]
+    tracker = make_tracker(
+        "inform",
+        "es el 310 555 0100, prefiero que me hablen en español",
+        slots={LANGUAGE_SLOT: "en"},
+        history=history,
+        parse_extras=reading(ES, 0.97),
+    )
+    assert conversation_language(tracker) == ES

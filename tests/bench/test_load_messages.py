@@ -14,6 +14,7 @@ from sanic import Sanic
 from assistant.channels.rest import PatientRestInput
 from assistant.dialogue_names import LANGUAGE_EN, LANGUAGE_ES, META_LANGUAGE
 from assistant.language.detect import detect
+from assistant.language.vocabulary import Vocabulary
 from assistant.ops.evaluate_nlu import read_examples
 from bench import load
 from bench.common import HELDOUT_ES
@@ -61,13 +62,15 @@ def test_a_conversation_stays_in_its_language(language: str) -> None:
 
 
 @pytest.mark.parametrize("language", [LANGUAGE_EN, LANGUAGE_ES])
-def test_the_detector_reads_each_phrase_in_its_language(language: str) -> None:
+def test_the_detector_reads_each_phrase_in_its_language(
+    language: str, vocabulary: Vocabulary
+) -> None:
     # One-word messages ("hola", "thanks") are undecided by design; the others must be read
     # as their language, or the per-language rows would not measure what they say.
     for group in PHRASES[language]:
         for text in group:
             if len(text.split()) >= 2:
-                assert detect(text).language == language, text
+                assert detect(text, vocabulary).language == language, text
 
 
 def test_no_spanish_load_phrase_is_a_held_out_example() -> None:

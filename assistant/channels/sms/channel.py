@@ -279,7 +279,7 @@ class SmsInput(InputChannel):
             except RejectedMessage:
                 return await self._own_reply(request, sender, ENTRY_CONVERSATION_FALLBACK)
         collector = AnnotatedOutputChannel()
-        metadata = {**(self.get_metadata(request) or {}), **opening_language(text)}
+        metadata = {**(self.get_metadata(request) or {}), **opening_language(text, knowledge)}
         message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
         messages = await collect_replies(on_new_message, message, self.reply_timeout_s)
         if messages is None:

@@ -6,6 +6,7 @@ import pytest
 
 from assistant.channels.opening_language import opening_language
 from assistant.dialogue_names import META_PAGE_LANGUAGE
+from assistant.knowledge.base import KnowledgeBase
 
 
 @pytest.mark.parametrize(
@@ -18,10 +19,19 @@ from assistant.dialogue_names import META_PAGE_LANGUAGE
         ("my mom has a rash after her infusion", "en"),
     ],
 )
-def test_a_fairly_sure_guess_is_passed_on(text: str, language: str) -> None:
-    assert opening_language(text) == {META_PAGE_LANGUAGE: language}
+def test_a_fairly_sure_guess_is_passed_on(
+    text: str, language: str, knowledge: KnowledgeBase
+) -> None:
+    assert opening_language(text, knowledge) == {META_PAGE_LANGUAGE: language}
 
 
 @pytest.mark.parametrize("text", ["1", "👍", "?!", "9 9"])
-def test_nothing_is_passed_without_letters(text: str) -> None:
-    assert opening_language(text) == {}
+def test_nothing_is_passed_without_letters(text: str, knowledge: KnowledgeBase) -> None:
+    assert opening_language(text, knowledge) == {}
+
+
+@pytest.mark.parametrize("text", ["hello", "hello hello", "Esperanza Cardenas", "qzwx vbnm"])
+def test_a_greeting_a_name_or_gibberish_does_not_open_in_spanish(
+    text: str, knowledge: KnowledgeBase
+) -> None:
+    assert opening_language(text, knowledge).get(META_PAGE_LANGUAGE) != "es"

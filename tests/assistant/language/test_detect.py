@@ -1,11 +1,12 @@
 """Per-message detection: confident on a sentence in either language, undecided on a one-word
-reply, a number or an emoji, whatever the detector's guess."""
+reply, a number, an emoji, a name or gibberish, whatever lingua's guess."""
 
 from __future__ import annotations
 
 import pytest
 
 from assistant.language.detect import CONFIDENCE_FLOOR, detect
+from assistant.language.vocabulary import Vocabulary
 
 
 @pytest.mark.parametrize(
@@ -18,8 +19,8 @@ from assistant.language.detect import CONFIDENCE_FLOOR, detect
         "necesito hablar con alguien x favor",
     ],
 )
-def test_spanish_sentences_are_spanish(text: str) -> None:
-    detection = detect(text)
+def test_spanish_sentences_are_spanish(text: str, vocabulary: Vocabulary) -> None:
+    detection = detect(text, vocabulary)
     assert detection.language == "es", detection
     assert detection.confidence >= CONFIDENCE_FLOOR
 
@@ -34,21 +35,43 @@ def test_spanish_sentences_are_spanish(text: str) -> None:
         "I\u2019m worried about the side effects",
     ],
 )
-def test_english_sentences_are_english(text: str) -> None:
-    detection = detect(text)
+def test_english_sentences_are_english(text: str, vocabulary: Vocabulary) -> None:
+    detection = detect(text, vocabulary)
     assert detection.language == "en", detection
 
 
 @pytest.mark.parametrize("text", ["sí", "si", "1", "ok", "Maria", "gracias", "👍", "  ", "9"])
-def test_a_one_word_reply_is_undecided(text: str) -> None:
-    assert detect(text).language is None
+def test_a_one_word_reply_is_undecided(text: str, vocabulary: Vocabulary) -> None:
+    assert detect(text, vocabulary).language is None
 
 
-def test_the_guess_is_kept_when_undecided() -> None:
-    detection = detect("gracias")
+def test_the_guess_is_kept_when_undecided(vocabulary: Vocabulary) -> None:
+    detection = detect("gracias", vocabulary)
     assert detection.language is None
     assert detection.guess == "es" and detection.confidence > 0.5
 
 
-def test_no_letters_no_guess() -> None:
-    assert detect("1 2 3 !!").guess is None
+def test_no_letters_no_guess(vocabulary: Vocabulary) -> None:
+    assert detect("1 2 3 !!", vocabulary).guess is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Guadalupe Hernandez",  # names: lingua reads some of these as Spanish with confidence
+        "Marisol Ortega Vega",
+        "Kevin Nguyen",
+        "Ignacio Salazar",
+        "zxqv plmk wrtz",  # gibberish, and keyboard mashing
+        "asdfgh jkl",
+    ],
+)
+def test_names_and_gibberish_are_neither_language(text: str, vocabulary: Vocabulary) -> None:
+    detection = detect(text, vocabulary)
+    assert detection.language is None, detection
+    assert detection.guess is None, detection
+
+
+def test_a_guess_resting_on_letters_alone_is_dropped(vocabulary: Vocabulary) -> None:
+    # lingua guesses Spanish for "hello"; no Spanish word the assistant knows is in it.
+    assert detect("hello", vocabulary).guess != "es"

@@ -1,0 +1,73 @@
+"""The words the assistant knows in each language, so a detection rests on words, not letters.
+
+lingua, limited to English and Spanish, always answers one of the two, and on text that is
+neither it can be confident: "Rosa Delgado", "Carlos Ramirez" or "qwzx vbnm plkj" come out
+Spanish above the confidence floor, and "hello" is guessed Spanish. So a language counts only
+when the message has at least one word the assistant knows in it: a function word (spaCy's
+stop words for the language) or a word of the knowledge's texts in that language (answers,
+SMS texts, buttons and synonyms; the Spanish ones from each entry's ``es`` block). Names and
+gibberish are in neither, so they never set or change a conversation's language.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import FrozenSet, Iterable, Mapping, Set
+
+from assistant.dialogue_names import LANGUAGE_EN, LANGUAGE_ES
+from assistant.knowledge.base import KnowledgeBase
+from assistant.language.folding import fold_accents
+
+WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def words_of(text: str) -> FrozenSet[str]:
+    """The message's words, lower-cased and folded ("Información" -> "informacion")."""
+    return frozenset(fold_accents(word) for word in WORD.findall(text))
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Known words per language (folded, lower-case)."""
+
+    words: Mapping[str, FrozenSet[str]]
+
+    def knows(self, language: str, words: Iterable[str]) -> bool:
+        """Whether any of ``words`` is a known word of ``language``."""
+        known = self.words.get(language, frozenset())
+        return any(word in known for word in words)
+
+
+def _stop_words(language: str) -> Set[str]:
+    if language == LANGUAGE_ES:
+        from spacy.lang.es.stop_words import STOP_WORDS as spanish
+
+        return set(spanish)
+    from spacy.lang.en.stop_words import STOP_WORDS as english
+
+    return set(english)
+
+
+def _text_words(texts: Iterable[str]) -> Set[str]:
+    found: Set[str] = set()
+    for text in texts:
+        found |= words_of(text)
+    return found
+
+
+@lru_cache(maxsize=2)
+def vocabulary_of(knowledge: KnowledgeBase) -> Vocabulary:
+    """The vocabulary of one loaded knowledge (kept for the two most recent loads)."""
+    english = {fold_accents(word) for word in _stop_words(LANGUAGE_EN)}
+    spanish = {fold_accents(word) for word in _stop_words(LANGUAGE_ES)}
+    for entry in knowledge.entries:
+        english |= _text_words(
+            [entry.answer, entry.sms, *entry.synonyms, *(button.title for button in entry.buttons)]
+        )
+        if entry.es is not None:
+            spanish |= _text_words(
+                [entry.es.answer, entry.es.sms, *entry.es.synonyms, *entry.es.buttons]
+            )
+    return Vocabulary({LANGUAGE_EN: frozenset(english), LANGUAGE_ES: frozenset(spanish)})
