@@ -224,10 +224,15 @@ async def test_button_payload_keeps_its_meaning(url: str, recorder: Recorder) ->
 
 
 async def test_client_cannot_pick_the_channel_or_metadata(url: str, recorder: Recorder) -> None:
-    await post(
-        url, {"sender": "p", "message": "hi", "input_channel": "sms", "metadata": {"role": "admin"}}
-    )
+    body = {
+        "sender": "p",
+        "message": "hi, what is immunotherapy",
+        "input_channel": "sms",
+        "metadata": {"role": "admin", "page_language": "es"},
+    }
+    await post(url, body)
     assert recorder.messages[0].input_channel == "rest"
+    # Only the channel's own metadata: its name, and the opening language it read from the text.
     assert recorder.messages[0].metadata == {"channel": "rest", "page_language": "en"}
 
 

@@ -1,14 +1,16 @@
-"""Small knowledge folders for the console's tests: the contacts file, and an entry's Spanish
-block that translates its English as it is (current) or as it was (stale)."""
+"""Small knowledge folders for the console's tests: the contacts file, an entry's Spanish block
+that translates its English as it is (current) or as it was (stale), and the console started
+over such a folder."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, AsyncContextManager, Dict, List, Optional
 
 import yaml
 
 from assistant.knowledge.models import english_fingerprint
+from bench.console_harness import Console, ManualClock, running_console
 
 REAL_CONTACTS = Path(__file__).resolve().parents[3] / "data" / "knowledge" / "contacts.yml"
 
@@ -42,3 +44,9 @@ def write_folder(directory: Path, files: Dict[str, List[Dict[str, Any]]]) -> Pat
         text = yaml.safe_dump({"entries": entries}, sort_keys=False, allow_unicode=True)
         (directory / f"{name}.yml").write_text(text)
     return directory
+
+
+def console_over(knowledge_dir: Path, tmp_path: Path) -> AsyncContextManager[Console]:
+    """The console started by the bench's harness over ``knowledge_dir``."""
+    db_url = f"sqlite:///{tmp_path / 'tracker.db'}"
+    return running_console(db_url, ManualClock(1795723200.0), knowledge_dir=knowledge_dir)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import AsyncContextManager, AsyncIterator, Dict
+from typing import AsyncIterator, Dict
 
 import pytest
 from argon2 import PasswordHasher
@@ -15,9 +15,9 @@ from assistant.console.app import create_app
 from assistant.console.clinical_review import ReviewKnowledge, entry_files, pending_review
 from assistant.console.settings import ConsoleSettings
 from assistant.knowledge import load_knowledge
-from bench.console_harness import Console, ConsoleClient, ManualClock, running_console
+from bench.console_harness import Console, ConsoleClient
 from tests.assistant.console.builders import escaped
-from tests.assistant.console.knowledge_folder import spanish, write_folder
+from tests.assistant.console.knowledge_folder import console_over, spanish, write_folder
 
 SCRIPT = '<script>alert("answer")</script>'
 ES_HTML = "<img src=x onerror=alert(1)>"
@@ -82,12 +82,6 @@ def write_knowledge(
     }
     files = {"safety": safety, "triage": triage, "info": info}
     return write_folder(directory, {name: data["entries"] for name, data in files.items()})
-
-
-def console_over(knowledge_dir: Path, tmp_path: Path) -> AsyncContextManager[Console]:
-    """The console started by the bench's harness over ``knowledge_dir``."""
-    db_url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    return running_console(db_url, ManualClock(1795723200.0), knowledge_dir=knowledge_dir)
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ the dashboard's line; who may read it."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, AsyncContextManager, AsyncIterator, Dict, List
+from typing import Any, AsyncIterator, Dict, List
 
 import pytest
 from argon2 import PasswordHasher
@@ -16,8 +16,8 @@ from assistant.console.clinical_review import ReviewKnowledge
 from assistant.console.translation_review import translations_view
 from assistant.knowledge.base import KnowledgeBase
 from assistant.knowledge.translations import TranslationStatus
-from bench.console_harness import Console, ConsoleClient, ManualClock, running_console
-from tests.assistant.console.knowledge_folder import spanish, write_folder
+from bench.console_harness import Console, ConsoleClient
+from tests.assistant.console.knowledge_folder import console_over, spanish, write_folder
 
 # The fingerprint of some English these entries no longer say.
 OLD_ENGLISH = "0123456789ab"
@@ -58,11 +58,6 @@ def info_entries() -> List[Dict[str, Any]]:
 
 def write_knowledge(directory: Path) -> Path:
     return write_folder(directory, {"info": info_entries()})
-
-
-def console_over(knowledge_dir: Path, tmp_path: Path) -> AsyncContextManager[Console]:
-    db_url = f"sqlite:///{tmp_path / 'tracker.db'}"
-    return running_console(db_url, ManualClock(1795723200.0), knowledge_dir=knowledge_dir)
 
 
 @pytest.fixture(autouse=True)
