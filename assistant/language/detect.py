@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Tuple
 
 from assistant.dialogue_names import LANGUAGE_EN, LANGUAGE_ES
 from assistant.language.vocabulary import WORD, Vocabulary, words_of
@@ -55,18 +55,29 @@ def warm_up() -> None:
     _detector()
 
 
+@lru_cache(maxsize=256)
+def _top_language(words: str) -> Optional[Tuple[str, float]]:
+    """lingua's top language and its confidence for ``words``. Cached: the channel reads a
+    message's language for the session start (``opening_language``) and the NLU step reads it
+    again, in the same process, moments later."""
+    values = _detector().compute_language_confidence_values(words)
+    if not values:
+        return None
+    top = values[0]
+    guess = LANGUAGE_ES if top.language.iso_code_639_1.name == "ES" else LANGUAGE_EN
+    return guess, float(top.value)
+
+
 def detect(text: str, vocabulary: Vocabulary) -> Detection:
     """The language of one message (see the module docstring)."""
     words = WORD.findall(text)
     if not words:
         return UNDECIDED
-    values = _detector().compute_language_confidence_values(" ".join(words))
-    if not values:
+    top = _top_language(" ".join(words))
+    if top is None:
         return UNDECIDED
-    top = values[0]
-    guess = LANGUAGE_ES if top.language.iso_code_639_1.name == "ES" else LANGUAGE_EN
+    guess, confidence = top
     if not vocabulary.knows(guess, words_of(text)):
         return UNDECIDED
-    confidence = float(top.value)
     decided = guess if confidence >= CONFIDENCE_FLOOR and len(words) >= MIN_WORDS else None
     return Detection(decided, guess, round(confidence, 3))
