@@ -14,18 +14,13 @@ from typing import Any, Mapping, Optional
 
 from assistant.dialogue_names import (
     LANGUAGE_EN,
-    LANGUAGES,
     META_LANGUAGE,
     PARSE_LANGUAGE,
     PARSE_LANGUAGE_CONFIDENCE,
 )
+from assistant.language.choice import known_language
 
 DEFAULT_LANGUAGE = LANGUAGE_EN
-
-
-def known_language(value: Any) -> Optional[str]:
-    """``value`` when it is one of ``LANGUAGES``, else None."""
-    return value if isinstance(value, str) and value in LANGUAGES else None
 
 
 def bot_language(metadata: Mapping[str, Any]) -> Optional[str]:

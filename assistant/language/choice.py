@@ -10,7 +10,7 @@ changes an established language.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 from assistant.dialogue_names import LANGUAGE_EN, LANGUAGES
 
@@ -30,19 +30,20 @@ class LanguageSignals:
     page: Optional[str] = None  # the embedding page's language
 
 
-def _known(language: Optional[str]) -> Optional[str]:
-    return language if language in LANGUAGES else None
+def known_language(value: Any) -> Optional[str]:
+    """``value`` when it is one of the assistant's languages (``LANGUAGES``), else None."""
+    return value if isinstance(value, str) and value in LANGUAGES else None
 
 
 def choose_language(previous: Optional[str], signals: LanguageSignals) -> str:
     """The conversation's language after this message (see the module docstring)."""
     for explicit in (signals.choice, signals.request, signals.detected):
-        if _known(explicit):
+        if known_language(explicit):
             return str(explicit)
-    if _known(previous):
+    if known_language(previous):
         return str(previous)
-    if _known(signals.page):
+    if known_language(signals.page):
         return str(signals.page)
-    if _known(signals.guess) and signals.guess_confidence >= FIRST_WORD_FLOOR:
+    if known_language(signals.guess) and signals.guess_confidence >= FIRST_WORD_FLOOR:
         return str(signals.guess)
     return LANGUAGE_EN

@@ -13,17 +13,13 @@ import asyncio
 import logging
 from typing import Any, Mapping, Optional, Sequence
 
-from assistant.dialogue_names import LANGUAGE_EN, LANGUAGE_SLOT, LANGUAGES, META_LANGUAGE
+from assistant.dialogue_names import LANGUAGE_EN, LANGUAGE_SLOT, META_LANGUAGE
+from assistant.language.choice import known_language
 
 logger = logging.getLogger(__name__)
 
 # How long a keyword reply or the apology waits for the tracker store before using English.
 LOOKUP_TIMEOUT_S = 0.5
-
-
-def known_language(value: Any) -> Optional[str]:
-    """``value`` if it is one of the assistant's languages, else None."""
-    return value if isinstance(value, str) and value in LANGUAGES else None
 
 
 def reply_language(messages: Sequence[Mapping[str, Any]]) -> Optional[str]:

@@ -84,7 +84,7 @@ from assistant.channels.web.replies_store import (
     Reply,
     backend_for,
 )
-from assistant.channels.web.request_format import declares_json, language_code, language_metadata
+from assistant.channels.web.request_format import declares_json, language_metadata
 from assistant.channels.web.sessions import ChatSession, CookieSpec, SessionSigner, cookie_spec
 from assistant.dialogue_names import (
     ENTRY_CONVERSATION_TECHNICAL_ERROR,
@@ -99,6 +99,7 @@ from assistant.dialogue_names import (
 )
 from assistant.feedback import COMMENT_MAX_CHARS, AnswerFeedback, InvalidFeedback
 from assistant.knowledge import WEB, KnowledgeStore
+from assistant.language.choice import known_language
 from assistant.proxies import (
     TrustedProxies,
     client_address,
@@ -414,7 +415,7 @@ class WebChatInput(InputChannel):
         @web.route("/demo", methods=["GET"])
         async def demo(request: Request) -> HTTPResponse:
             widget = f"{self._own_origin(request)}/webhooks/web/widget.js"
-            language = language_code(request.args.get("lang"))
+            language = known_language(request.args.get("lang"))
             page = render_demo_page(self.source_page, self.store.current(), widget, language)
             reply = response.html(page)
             reply.headers["Content-Security-Policy"] = (
@@ -519,8 +520,8 @@ class WebChatInput(InputChannel):
         patient chose or the widget shows."""
         metadata = message.metadata or {}
         language = (
-            language_code(metadata.get(META_LANGUAGE_CHOICE))
-            or language_code(metadata.get(META_PAGE_LANGUAGE))
+            known_language(metadata.get(META_LANGUAGE_CHOICE))
+            or known_language(metadata.get(META_PAGE_LANGUAGE))
             or LANGUAGE_EN
         )
         rendered = self.store.current().render(
@@ -546,7 +547,7 @@ class WebChatInput(InputChannel):
             "timestamp": time.time(),
             META_EMERGENCY: bool(collected.get(META_EMERGENCY)),
             META_KB_ENTRY: collected.get(META_KB_ENTRY),
-            META_LANGUAGE: language_code(collected.get(META_LANGUAGE)),
+            META_LANGUAGE: known_language(collected.get(META_LANGUAGE)),
             RATEABLE: is_rateable(collected),
             "client_id": None,
         }

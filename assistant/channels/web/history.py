@@ -7,13 +7,13 @@ from typing import Any, Dict, List, Sequence
 
 from assistant.channels.feedback import feedback_for, is_rateable
 from assistant.channels.session_events import current_session
-from assistant.channels.web.request_format import language_code
 from assistant.dialogue_names import (
     META_EMERGENCY,
     META_KB_ENTRY,
     META_LANGUAGE,
     META_PAGE_LANGUAGE,
 )
+from assistant.language.choice import known_language
 
 __all__ = ["bot_message", "conversation", "current_session"]
 
@@ -35,7 +35,7 @@ def _user_message(event: Dict[str, Any]) -> Dict[str, Any]:
         "timestamp": event.get("timestamp"),
         META_EMERGENCY: False,
         META_KB_ENTRY: None,
-        META_LANGUAGE: language_code(metadata.get(META_PAGE_LANGUAGE)),
+        META_LANGUAGE: known_language(metadata.get(META_PAGE_LANGUAGE)),
         "client_id": metadata.get("client_id"),
     }
 
@@ -50,7 +50,7 @@ def bot_message(event: Dict[str, Any]) -> Dict[str, Any]:
         "timestamp": event.get("timestamp"),
         META_EMERGENCY: bool(metadata.get(META_EMERGENCY)),
         META_KB_ENTRY: metadata.get(META_KB_ENTRY),
-        META_LANGUAGE: language_code(metadata.get(META_LANGUAGE)),
+        META_LANGUAGE: known_language(metadata.get(META_LANGUAGE)),
         RATEABLE: is_rateable(metadata),
         "client_id": None,
     }

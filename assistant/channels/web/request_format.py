@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, Mapping, Optional
 
-from assistant.dialogue_names import LANGUAGES, META_LANGUAGE_CHOICE, META_PAGE_LANGUAGE
+from assistant.dialogue_names import META_LANGUAGE_CHOICE, META_PAGE_LANGUAGE
+from assistant.language.choice import known_language
 
 JSON = "application/json"
 
@@ -26,17 +27,12 @@ def declares_json(content_type: Optional[str]) -> bool:
     return media_type == JSON
 
 
-def language_code(value: Any) -> Optional[str]:
-    """``value`` when it is one of ``LANGUAGES`` exactly ("en", "es"), else None."""
-    return value if isinstance(value, str) and value in LANGUAGES else None
-
-
 def language_metadata(body: Mapping[str, Any]) -> Dict[str, str]:
     """The valid language fields of a message body, as user-message metadata. A missing or
     unknown value is left out, never an error: the message itself must not be lost."""
     found: Dict[str, str] = {}
     for field in LANGUAGE_FIELDS:
-        code = language_code(body.get(field))
+        code = known_language(body.get(field))
         if code is not None:
             found[field] = code
     return found
