@@ -15,7 +15,10 @@ from typing import Any, Optional
 from assistant.dialogue_names import LANGUAGE_EN, LANGUAGES
 
 # A one-word first message sets a new conversation's language only above this confidence.
-FIRST_WORD_FLOOR = 0.6
+# The guess exists only when the message's words back it (assistant.language.vocabulary), and
+# with two languages the top guess is at least 0.5: so "hola" or "gracias" alone opens a
+# conversation in Spanish, and a name or "hello" (no guess) does not.
+FIRST_WORD_FLOOR = 0.5
 
 
 @dataclass(frozen=True)

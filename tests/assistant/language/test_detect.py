@@ -75,3 +75,17 @@ def test_names_and_gibberish_are_neither_language(text: str, vocabulary: Vocabul
 def test_a_guess_resting_on_letters_alone_is_dropped(vocabulary: Vocabulary) -> None:
     # lingua guesses Spanish for "hello"; no Spanish word the assistant knows is in it.
     assert detect("hello", vocabulary).guess != "es"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my dad is shaking and convulsing and it wont stop",  # lingua's trigrams lean Spanish
+        "transfer me to a human",
+        "chemo nurse phone",
+    ],
+)
+def test_english_with_words_spanish_shares_is_never_spanish(
+    text: str, vocabulary: Vocabulary
+) -> None:
+    assert detect(text, vocabulary).language != "es"

@@ -26,3 +26,28 @@ def test_each_language_takes_words_from_its_own_texts(vocabulary: Vocabulary) ->
 
 def test_the_vocabulary_is_built_once_per_loaded_knowledge(knowledge: KnowledgeBase) -> None:
     assert vocabulary_of(knowledge) is vocabulary_of(knowledge)
+
+
+def test_words_agree_with_a_language_only_with_more_words_of_its_own() -> None:
+    small = Vocabulary(
+        {
+            "en": frozenset({"me", "the", "human", "shot"}),
+            "es": frozenset({"me", "de", "un", "es", "shot"}),
+        }
+    )
+    assert small.agrees("en", {"transfer", "me", "to", "human"})
+    assert not small.agrees("es", {"transfer", "me", "to", "human"})  # "me" is both languages'
+    assert not small.agrees("en", {"me", "shot"})  # only shared words: neither
+    assert not small.agrees("es", {"me", "shot"})
+    assert not small.agrees("en", {"es", "un", "the", "human"})  # two each: a tie is undecided
+    assert not small.agrees("es", {"es", "un", "the", "human"})
+    assert small.agrees("es", {"es", "un", "de", "the"})
+
+
+def test_a_function_word_in_the_other_languages_texts_stays_its_own(
+    vocabulary: Vocabulary,
+) -> None:
+    # The Spanish answers name "The Angeles Clinic and Research Institute".
+    assert vocabulary.knows("en", {"the"}) and not vocabulary.knows("es", {"the"})
+    assert vocabulary.knows("en", {"and"}) and not vocabulary.knows("es", {"and"})
+    assert vocabulary.knows("es", {"de"}) and not vocabulary.knows("en", {"de"})
