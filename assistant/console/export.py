@@ -1,6 +1,10 @@
 """Exports of the conversations an inbox filter selects, as CSV (one row per message) or
 JSON (one object per conversation). Contact details are masked in both.
 
+Languages: the conversation's (as the inbox shows it) on each row or object, and each
+message's: a patient message's detected language and the detector's confidence (empty when
+undecided or not recorded), a bot message's language.
+
 Patients' ratings go with the answer they rate: a ``feedback`` list on bot messages (JSON) or
 a ``feedback`` column ("not_helpful: comment"). A rating whose answer is not in the
 conversation is a message of its own, speaker ``feedback``."""
@@ -31,6 +35,7 @@ CSV_COLUMNS = (
     "conversation_id",
     "channel",
     "conversation_started",
+    "conversation_language",
     "message_time",
     "speaker",
     "text",
@@ -38,6 +43,8 @@ CSV_COLUMNS = (
     "confidence",
     "kb_entry",
     "flags",
+    "language",
+    "language_confidence",
     "feedback",
 )
 c = schema.conversations.c
@@ -88,7 +95,10 @@ def _message(entry: Entry, tz: ZoneInfo) -> Dict[str, Any]:
         "confidence": entry.confidence,
         "kb_entry": entry.kb_entry,
         "flags": entry.flags,
+        "language": entry.language,
     }
+    if entry.kind == "patient":
+        message["language_confidence"] = entry.language_confidence
     if entry.kind in ("bot", "feedback"):
         message["feedback"] = [_rating(r, tz) for r in entry.ratings]
     if entry.kind == "feedback":
@@ -110,6 +120,7 @@ def export_json(
                 "started": _iso(row.started_at, tz),
                 "last_activity": _iso(row.last_at, tz),
                 "turns": row.turns,
+                "language": row.language,
                 "flags": [
                     f
                     for f in ("emergency", "handoff", "callback", "fallback", "reviewed")
@@ -120,6 +131,10 @@ def export_json(
             }
         )
     return json.dumps({"conversations": out}, ensure_ascii=False, indent=1)
+
+
+def _decimal(value: Any) -> str:
+    return "" if value is None else f"{value:.3f}"
 
 
 def _csv_safe(value: Any) -> Any:
@@ -151,13 +166,16 @@ def _csv_chunks(
                         row.id,
                         row.channel,
                         _iso(row.started_at, tz),
+                        row.language,
                         m["time"],
                         m["speaker"],
                         m["text"],
                         m["intent"],
-                        "" if m["confidence"] is None else f"{m['confidence']:.3f}",
+                        _decimal(m["confidence"]),
                         m["kb_entry"],
                         " ".join(m["flags"]),
+                        m["language"] or "",
+                        _decimal(m.get("language_confidence")),
                         _csv_ratings(m.get("feedback", [])),
                     )
                 ]

@@ -20,9 +20,12 @@ from assistant.feedback import AnswerFeedback
 from assistant.stores.replica_tables import web_client_messages
 from bench.console_harness import Console, ConsoleClient, EventWriter
 from tests.assistant.console.builders import (
+    answered,
     conversations,
+    language_slot,
     last_event_id,
     rows,
+    said,
 )
 
 CONSOLE_TABLES = (
@@ -135,9 +138,47 @@ async def test_json_export(console: Console, events: EventWriter, admin: Console
             "confidence": 0.95,
             "kb_entry": "",
             "flags": [],
+            "language": None,  # written before the NLU detected languages
+            "language_confidence": None,
         }
     ]
+    assert exported["language"] == "en"
     assert "pat@example.com" not in reply.text
+
+
+def seed_spanish(console: Console, events: EventWriter) -> None:
+    """A conversation switched to Spanish: a Spanish question, the answer, then "sí"."""
+    events.session("maria", "sms")
+    said(events, "maria", "que es la inmunoterapia", "ask_immunotherapy", "es", 0.93, "sms")
+    language_slot(events, "maria", "es")
+    answered(events, "maria", "La inmunoterapia ayuda a su sistema inmunitario.", "kb.a", "es")
+    said(events, "maria", "sí", "affirm", None, 0.41, "sms")
+    console.index()
+
+
+async def test_exports_carry_the_conversations_and_the_messages_languages(
+    console: Console, events: EventWriter, admin: ConsoleClient
+) -> None:
+    seed_spanish(console, events)
+
+    lines = parse_csv((await admin.get("/export.csv")).text)
+    (conversation,) = json.loads((await admin.get("/export.json")).text)["conversations"]
+
+    assert {r["conversation_language"] for r in lines} == {"es"}
+    by_text = {r["text"]: r for r in lines}
+    question, yes = by_text["que es la inmunoterapia"], by_text["sí"]
+    assert (question["language"], question["language_confidence"]) == ("es", "0.930")
+    assert (yes["language"], yes["language_confidence"]) == ("", "0.410")  # undecided
+    answer = by_text["La inmunoterapia ayuda a su sistema inmunitario."]
+    assert (answer["language"], answer["language_confidence"]) == ("es", "")
+    assert conversation["language"] == "es"
+    patient = [m for m in conversation["messages"] if m["speaker"] == "patient"]
+    assert [(m["language"], m["language_confidence"]) for m in patient] == [
+        ("es", 0.93),
+        (None, 0.41),
+    ]
+    bot = [m for m in conversation["messages"] if m["text"].startswith("La inmuno")]
+    assert bot[0]["language"] == "es" and "language_confidence" not in bot[0]
 
 
 async def test_json_export_flags_and_masking(
