@@ -11,7 +11,6 @@ from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import KnowledgeAction
 from actions.context import (
@@ -22,12 +21,10 @@ from actions.context import (
 )
 from actions.runtime import (
     TOPIC,
-    channel_kind,
-    conversation_language,
     latest_entities,
     latest_intent,
-    send_entry,
 )
+from actions.speaker import Speaker
 from assistant.dialogue_names import (
     ACTION_ANSWER,
     ENTRY_CONVERSATION_FALLBACK,
@@ -62,22 +59,12 @@ class ActionAnswer(KnowledgeAction):
         return knowledge.select(intent, mentions) if intent else None
 
     async def respond(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, speaker: Speaker, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        knowledge = self.knowledge
-        entry = self._entry(knowledge, tracker)
-        kind = channel_kind(tracker)
-        language = conversation_language(tracker)
+        entry = self._entry(speaker.knowledge, tracker)
         if entry is None:
             logger.info("No knowledge entry answers intent %r here", latest_intent(tracker))
-            send_entry(
-                dispatcher,
-                knowledge,
-                FALLBACK_ENTRY,
-                kind,
-                language=language,
-                flags={META_FALLBACK: True},
-            )
+            speaker.say(FALLBACK_ENTRY, flags={META_FALLBACK: True})
             return []
-        send_entry(dispatcher, knowledge, entry.id, kind, language=language)
+        speaker.say(entry.id)
         return [SlotSet(TOPIC, entry.id)] if is_topic_entry(entry) else []

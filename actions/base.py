@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.runtime import current_knowledge, language_events
+from actions.speaker import Speaker
 from assistant.clock import Clock, system_clock
 from assistant.knowledge import KnowledgeBase, KnowledgeStore
 
@@ -35,14 +36,16 @@ class KnowledgeAction(Action, abc.ABC):
         domain: Dict[Text, Any],
     ) -> List[Dict[Text, Any]]:
         """Answer, and record the conversation's language when this message changed it."""
-        events = await self.respond(dispatcher, tracker, domain)
-        return [*events, *language_events(tracker)]
+        speaker = Speaker.of(dispatcher, self.knowledge, tracker)
+        events = await self.respond(speaker, tracker, domain)
+        return [*events, *language_events(tracker, speaker.language)]
 
     @abc.abstractmethod
     async def respond(
         self,
-        dispatcher: CollectingDispatcher,
+        speaker: Speaker,
         tracker: Tracker,
         domain: Dict[Text, Any],
     ) -> List[Dict[Text, Any]]:
-        """Send the messages (in ``conversation_language(tracker)``) and return the events."""
+        """Send the messages (``speaker.say``: in the conversation's language, on this
+        message's channel) and return the events."""

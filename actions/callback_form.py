@@ -13,12 +13,10 @@ from rasa_sdk.types import DomainDict
 from actions.base import KnowledgeAction
 from actions.callback_slots import BEST_TIME, CONSENT, NAME, PHONE, REQUEST, clear_callback_slots
 from actions.runtime import (
-    channel_kind,
-    conversation_language,
     current_knowledge,
     latest_intent,
-    send_entry,
 )
+from actions.speaker import Speaker
 from assistant.dialogue_names import (
     ACTION_CANCEL_CALLBACK,
     ACTION_SUBMIT_CALLBACK,
@@ -90,16 +88,9 @@ class _AskAction(KnowledgeAction, abc.ABC):
         return {}
 
     async def respond(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, speaker: Speaker, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        send_entry(
-            dispatcher,
-            self.knowledge,
-            self.entry_id,
-            channel_kind(tracker),
-            self.params(tracker),
-            language=conversation_language(tracker),
-        )
+        speaker.say(self.entry_id, self.params(tracker))
         return []
 
 
@@ -140,13 +131,7 @@ class ValidateCallbackForm(FormValidationAction):
         return VALIDATE_CALLBACK_FORM
 
     def _say(self, dispatcher: CollectingDispatcher, tracker: Tracker, entry_id: str) -> None:
-        send_entry(
-            dispatcher,
-            current_knowledge(self._store),
-            entry_id,
-            channel_kind(tracker),
-            language=conversation_language(tracker),
-        )
+        Speaker.of(dispatcher, current_knowledge(self._store), tracker).say(entry_id)
 
     async def validate_callback_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -183,19 +168,11 @@ class ActionSubmitCallback(KnowledgeAction):
         return ACTION_SUBMIT_CALLBACK
 
     async def respond(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, speaker: Speaker, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        knowledge = self.knowledge
-        kind = channel_kind(tracker)
         name, phone, best_time = (tracker.get_slot(s) for s in (NAME, PHONE, BEST_TIME))
         if tracker.get_slot(CONSENT) is not True or not (name and phone and best_time):
-            send_entry(
-                dispatcher,
-                knowledge,
-                ENTRY_CALLBACK_DECLINED,
-                kind,
-                language=conversation_language(tracker),
-            )
+            speaker.say(ENTRY_CALLBACK_DECLINED)
             return clear_callback_slots()
         number = parse_callback_number(str(phone))
         request = {
@@ -207,15 +184,7 @@ class ActionSubmitCallback(KnowledgeAction):
             REQUEST_CHANNEL: tracker.get_latest_input_channel(),
         }
         params = {"name": str(name), "best_time": str(best_time)}
-        send_entry(
-            dispatcher,
-            knowledge,
-            ENTRY_CALLBACK_CONFIRMED,
-            kind,
-            params,
-            flags={META_CALLBACK: True},
-            language=conversation_language(tracker),
-        )
+        speaker.say(ENTRY_CALLBACK_CONFIRMED, params, flags={META_CALLBACK: True})
         return [SlotSet(REQUEST, request), *clear_callback_slots()]
 
 
@@ -226,13 +195,7 @@ class ActionCancelCallback(KnowledgeAction):
         return ACTION_CANCEL_CALLBACK
 
     async def respond(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, speaker: Speaker, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        send_entry(
-            dispatcher,
-            self.knowledge,
-            ENTRY_CONVERSATION_CANCEL,
-            channel_kind(tracker),
-            language=conversation_language(tracker),
-        )
+        speaker.say(ENTRY_CONVERSATION_CANCEL)
         return [ActiveLoop(None), SlotSet(REQUESTED_SLOT, None), *clear_callback_slots()]

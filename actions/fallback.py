@@ -11,19 +11,16 @@ from typing import Any, Dict, Iterable, List, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import KnowledgeAction
 from actions.context import resolve_follow_up
 from actions.handoff import send_handoff
 from actions.runtime import (
     TOPIC,
-    channel_kind,
-    conversation_language,
     latest_entities,
     latest_intent,
-    send_entry,
 )
+from actions.speaker import Speaker
 from assistant.dialogue_names import (
     ACTION_FALLBACK,
     ENTRY_CONVERSATION_FALLBACK,
@@ -59,25 +56,20 @@ class ActionFallback(KnowledgeAction):
         return ACTION_FALLBACK
 
     async def respond(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, speaker: Speaker, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        knowledge = self.knowledge
-        kind = channel_kind(tracker)
-        language = conversation_language(tracker)
         mentions = latest_entities(tracker)
         topic = tracker.get_slot(TOPIC)
         if mentions and latest_intent(tracker) == NLU_FALLBACK:
-            entry = resolve_follow_up(knowledge, mentions, topic)
+            entry = resolve_follow_up(speaker.knowledge, mentions, topic)
             if entry is not None:
-                send_entry(dispatcher, knowledge, entry.id, kind, language=language)
+                speaker.say(entry.id)
                 return [SlotSet(TOPIC, entry.id)]
         # Reached through the core fallback too, with an understood intent: still one miss.
         misses = max(1, misunderstandings_in_a_row(tracker.events))
         if misses >= HANDOFF_AFTER:
-            send_entry(
-                dispatcher, knowledge, ENTRY_CONVERSATION_FALLBACK_HANDOFF, kind, language=language
-            )
-            send_handoff(dispatcher, knowledge, tracker, self.clock)
+            speaker.say(ENTRY_CONVERSATION_FALLBACK_HANDOFF)
+            send_handoff(speaker, tracker, self.clock)
             return []
         intent = latest_intent(tracker)
         entry_id = (
@@ -85,7 +77,5 @@ class ActionFallback(KnowledgeAction):
             if intent == OUT_OF_SCOPE
             else ENTRY_CONVERSATION_FALLBACK
         )
-        send_entry(
-            dispatcher, knowledge, entry_id, kind, language=language, flags={META_FALLBACK: True}
-        )
+        speaker.say(entry_id, flags={META_FALLBACK: True})
         return []

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import KnowledgeAction
-from actions.runtime import channel_kind, conversation_language, send_entry
+from actions.speaker import Speaker
 from assistant.clock import Clock
 from assistant.dialogue_names import (
     ACTION_HANDOFF,
@@ -20,57 +19,26 @@ from assistant.dialogue_names import (
     ENTRY_SUPPORT_NURSE_REMINDER,
     META_HANDOFF,
 )
-from assistant.knowledge import ES, KnowledgeBase
+from assistant.knowledge import ES
 from assistant.support_hours import format_opening, line_status
 
 
-def send_handoff(
-    dispatcher: CollectingDispatcher,
-    knowledge: KnowledgeBase,
-    tracker: Tracker,
-    clock: Clock,
-) -> None:
+def send_handoff(speaker: Speaker, tracker: Tracker, clock: Clock) -> None:
     """The handoff messages; shared with the fallback's escalation."""
-    kind = channel_kind(tracker)
-    language = conversation_language(tracker)
+    knowledge = speaker.knowledge
     status = line_status(clock(), knowledge.contacts.support_line)
     if status.is_open or status.next_open is None:
-        send_entry(
-            dispatcher,
-            knowledge,
-            ENTRY_SUPPORT_HANDOFF_OPEN,
-            kind,
-            flags={META_HANDOFF: True},
-            language=language,
-        )
+        speaker.say(ENTRY_SUPPORT_HANDOFF_OPEN, flags={META_HANDOFF: True})
     else:
-        in_spanish = language == ES and knowledge.spanish_is_current(ENTRY_SUPPORT_HANDOFF_CLOSED)
+        in_spanish = speaker.language == ES and knowledge.spanish_is_current(
+            ENTRY_SUPPORT_HANDOFF_CLOSED
+        )
         spanish = knowledge.contacts.spanish_dates if in_spanish else None
         params = {"next_open": format_opening(status.next_open, spanish)}
-        send_entry(
-            dispatcher,
-            knowledge,
-            ENTRY_SUPPORT_HANDOFF_CLOSED,
-            kind,
-            params,
-            flags={META_HANDOFF: True},
-            language=language,
-        )
-    send_entry(
-        dispatcher,
-        knowledge,
-        ENTRY_SUPPORT_NURSE_REMINDER,
-        kind,
-        language=language,
-    )
+        speaker.say(ENTRY_SUPPORT_HANDOFF_CLOSED, params, flags={META_HANDOFF: True})
+    speaker.say(ENTRY_SUPPORT_NURSE_REMINDER)
     if tracker.active_loop_name != CALLBACK_FORM:
-        send_entry(
-            dispatcher,
-            knowledge,
-            ENTRY_SUPPORT_CALLBACK_OFFER,
-            kind,
-            language=language,
-        )
+        speaker.say(ENTRY_SUPPORT_CALLBACK_OFFER)
 
 
 class ActionHandoff(KnowledgeAction):
@@ -78,7 +46,7 @@ class ActionHandoff(KnowledgeAction):
         return ACTION_HANDOFF
 
     async def respond(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, speaker: Speaker, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        send_handoff(dispatcher, self.knowledge, tracker, self.clock)
+        send_handoff(speaker, tracker, self.clock)
         return []

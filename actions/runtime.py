@@ -158,10 +158,11 @@ def conversation_language(tracker: Tracker) -> str:
     return choose_language(tracker.get_slot(LANGUAGE_SLOT), language_signals(tracker))
 
 
-def language_events(tracker: Tracker) -> List[EventType]:
-    """The slot event that records a new conversation language; none when unchanged (an
-    unset slot is English, the default)."""
-    language = conversation_language(tracker)
+def language_events(tracker: Tracker, language: Optional[str] = None) -> List[EventType]:
+    """The slot event that records a new conversation language (``language``, when the
+    caller has already chosen it); none when unchanged (an unset slot is English, the
+    default)."""
+    language = language or conversation_language(tracker)
     unchanged = (tracker.get_slot(LANGUAGE_SLOT) or EN) == language
     return [] if unchanged else [SlotSet(LANGUAGE_SLOT, language)]
 

@@ -10,7 +10,8 @@ from rasa_sdk.events import ActionExecuted, SessionStarted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import KnowledgeAction
-from actions.runtime import channel_kind, conversation_language, language_events, send_entry
+from actions.runtime import language_events
+from actions.speaker import Speaker
 from assistant.dialogue_names import (
     ACTION_LISTEN,
     ACTION_SESSION_START,
@@ -26,17 +27,17 @@ class ActionSessionStart(KnowledgeAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
         # The language slot goes before the listen, as Rasa's own session start does with slots.
-        events = await self.respond(dispatcher, tracker, domain)
-        return [SessionStarted(), *events, *language_events(tracker), ActionExecuted(ACTION_LISTEN)]
+        speaker = Speaker.of(dispatcher, self.knowledge, tracker)
+        events = await self.respond(speaker, tracker, domain)
+        return [
+            SessionStarted(),
+            *events,
+            *language_events(tracker, speaker.language),
+            ActionExecuted(ACTION_LISTEN),
+        ]
 
     async def respond(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, speaker: Speaker, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        send_entry(
-            dispatcher,
-            self.knowledge,
-            ENTRY_CONVERSATION_DISCLAIMER,
-            channel_kind(tracker),
-            language=conversation_language(tracker),
-        )
+        speaker.say(ENTRY_CONVERSATION_DISCLAIMER)
         return []

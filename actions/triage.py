@@ -10,11 +10,11 @@ from typing import Any, Dict, List, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.base import KnowledgeAction
 from actions.callback_slots import clear_callback_slots
-from actions.runtime import TOPIC, channel_kind, conversation_language, send_entry
+from actions.runtime import TOPIC
+from actions.speaker import Speaker
 from assistant.dialogue_names import (
     ACTION_SYMPTOM_REPORT,
     ACTION_TRIAGE,
@@ -41,26 +41,16 @@ class _TriageAction(KnowledgeAction, abc.ABC):
         """The events after the answer."""
 
     async def respond(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, speaker: Speaker, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[Dict[Text, Any]]:
-        knowledge = self.knowledge
-        reading: TriageReading = read_triage(
-            tracker.latest_message or {}, conversation_language(tracker)
-        )
+        reading: TriageReading = read_triage(tracker.latest_message or {}, speaker.language)
         if reading.top is None:  # e.g. a button payload; the rules chose this action
             reading = replace(reading, tiers=frozenset({self.least_tier}))
         top = reading.top or self.least_tier
-        kind = channel_kind(tracker)
-        for entry_id in triage_entries(knowledge, reading):
+        flags = {META_EMERGENCY: top in EMERGENCY_TIERS, META_TRIAGE: top.value}
+        for entry_id in triage_entries(speaker.knowledge, reading):
             for language in reading.languages:
-                send_entry(
-                    dispatcher,
-                    knowledge,
-                    entry_id,
-                    kind,
-                    language=language,
-                    flags={META_EMERGENCY: top in EMERGENCY_TIERS, META_TRIAGE: top.value},
-                )
+                speaker.say(entry_id, flags=flags, language=language)
         return self.events()
 
 
