@@ -29,11 +29,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from assistant.console import schema
-from assistant.console.folding import fold
 from assistant.console.masking import Masker
 from assistant.console.numbers import is_ascii_number, parse_small_int
 from assistant.dialogue_names import CHANNELS, HELPFUL, LANGUAGES, NOT_HELPFUL
 from assistant.feedback import ENTRY_MAX_CHARS
+from assistant.language.folding import fold_accents
 
 # The conversation flags (console_conversations columns) the inbox filters on.
 FLAGS = ("emergency", "handoff", "callback", "fallback")
@@ -155,7 +155,7 @@ class InboxFilters:
 
 def _like_pattern(text: str) -> str:
     """A LIKE pattern finding ``text``, folded like the search text, anywhere."""
-    escaped = fold(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = fold_accents(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 

@@ -39,7 +39,6 @@ from sqlalchemy.engine import Connection, Engine
 from assistant.console import schema
 from assistant.console.alerts.kinds import CALLBACK_ALERT, INTENT_KINDS, TRIAGE_KINDS
 from assistant.console.alerts.planner import AlertCandidate, AlertPlanner
-from assistant.console.folding import fold
 from assistant.console.languages import DEFAULT_LANGUAGE, LanguageTracker
 from assistant.console.masking import Masker
 from assistant.dialogue_names import (
@@ -65,6 +64,7 @@ from assistant.dialogue_names import (
     SESSION_STARTED_METADATA_SLOT,
 )
 from assistant.feedback import COMMENT_MAX_CHARS, AnswerFeedback
+from assistant.language.folding import fold_accents
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def add_search_text(search_text: str, text: str, masker: Masker) -> str:
     not typed text."""
     if not text or text.startswith("/") or len(search_text) >= SEARCH_TEXT_CHARS:
         return search_text
-    masked = fold(masker.mask(text))
+    masked = fold_accents(masker.mask(text))
     joined = f"{search_text}\n{masked}" if search_text else masked
     return joined[:SEARCH_TEXT_CHARS]
 

@@ -36,7 +36,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -57,6 +56,7 @@ from sklearn.preprocessing import normalize
 from sqlalchemy.engine import Connection
 
 from assistant.console import schema
+from assistant.language.folding import fold_accents
 from assistant.nlu.normalise import normalise
 
 VOCABULARY_FILE = Path(__file__).resolve().parents[2] / "data" / "console" / "unanswered_topics.yml"
@@ -67,15 +67,6 @@ _TOPIC_NAME = re.compile(r"^[a-z][a-z_]{0,39}$")
 _WORD = re.compile(r"^[^\W\d_]+(?:'[^\W\d_]+)*$")
 _TOKEN = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 _HYPHEN_IN_WORD = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
-
-
-def fold(text: str) -> str:
-    """Lower case, accents dropped ("cafetería" -> "cafeteria", "niño" -> "nino")."""
-    lower = text.lower()
-    if lower.isascii():
-        return lower
-    decomposed = unicodedata.normalize("NFKD", lower)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 class VocabularyError(ValueError):
@@ -124,7 +115,7 @@ class TopicVocabulary:
             if not _TOPIC_NAME.match(topic):
                 raise VocabularyError(f"{path}: topics.{topic}: not a lower-case topic name")
             for word in entry.words:
-                key = fold(word)
+                key = fold_accents(word)
                 if key in topic_of:
                     raise VocabularyError(
                         f"{path}: topics.{topic}: {word!r} is already a word of "
@@ -197,7 +188,7 @@ def _known_english_words() -> FrozenSet[str]:
 
 
 def _lemma(word: str) -> str:
-    return fold(_english_lemmas().get(word, word))
+    return fold_accents(_english_lemmas().get(word, word))
 
 
 def _typo_limit(word: str) -> int:
@@ -251,7 +242,7 @@ class TopicGrouper:
         return typos[word]
 
     def read(self, question: str, typos: Dict[str, Optional[str]]) -> _Reading:
-        text = _HYPHEN_IN_WORD.sub("", fold(normalise(question)))
+        text = _HYPHEN_IN_WORD.sub("", fold_accents(normalise(question)))
         reading = _Reading()
         for token in _TOKEN.findall(text):
             word = token.replace("'", "")
