@@ -31,11 +31,13 @@ from assistant.console.transcript import (
     entries_from_events,
 )
 
+# The export's names for languages (a file format staff tools read, not the parse-data keys).
+LANGUAGE = "language"
+LANGUAGE_CONFIDENCE = "language_confidence"
 CSV_COLUMNS = (
     "conversation_id",
     "channel",
     "conversation_started",
-    "conversation_language",
     "message_time",
     "speaker",
     "text",
@@ -43,9 +45,11 @@ CSV_COLUMNS = (
     "confidence",
     "kb_entry",
     "flags",
-    "language",
-    "language_confidence",
     "feedback",
+    # Added with the Spanish work: at the end, so the earlier columns keep their places.
+    "conversation_language",
+    LANGUAGE,
+    LANGUAGE_CONFIDENCE,
 )
 c = schema.conversations.c
 
@@ -95,10 +99,10 @@ def _message(entry: Entry, tz: ZoneInfo) -> Dict[str, Any]:
         "confidence": entry.confidence,
         "kb_entry": entry.kb_entry,
         "flags": entry.flags,
-        "language": entry.language,
+        LANGUAGE: entry.language,
     }
     if entry.kind == "patient":
-        message["language_confidence"] = entry.language_confidence
+        message[LANGUAGE_CONFIDENCE] = entry.language_confidence
     if entry.kind in ("bot", "feedback"):
         message["feedback"] = [_rating(r, tz) for r in entry.ratings]
     if entry.kind == "feedback":
@@ -120,7 +124,7 @@ def export_json(
                 "started": _iso(row.started_at, tz),
                 "last_activity": _iso(row.last_at, tz),
                 "turns": row.turns,
-                "language": row.language,
+                LANGUAGE: row.language,
                 "flags": [
                     f
                     for f in ("emergency", "handoff", "callback", "fallback", "reviewed")
@@ -166,7 +170,6 @@ def _csv_chunks(
                         row.id,
                         row.channel,
                         _iso(row.started_at, tz),
-                        row.language,
                         m["time"],
                         m["speaker"],
                         m["text"],
@@ -174,9 +177,10 @@ def _csv_chunks(
                         _decimal(m["confidence"]),
                         m["kb_entry"],
                         " ".join(m["flags"]),
-                        m["language"] or "",
-                        _decimal(m.get("language_confidence")),
                         _csv_ratings(m.get("feedback", [])),
+                        row.language,
+                        m[LANGUAGE] or "",
+                        _decimal(m.get(LANGUAGE_CONFIDENCE)),
                     )
                 ]
             )

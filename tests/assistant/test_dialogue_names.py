@@ -441,6 +441,7 @@ CONVERSATION_COLUMNS = (
     "a console_conversations column (the console's own schema), not a message flag"
 )
 # (file, literal): how many times it may appear, and why it is not a copy.
+EXPORT_LANGUAGE = "a column or field name of the console's exports, not the parse-data key or slot"
 ALLOWED: Mapping[Tuple[str, str], Tuple[int, str]] = {
     ("assistant/console/schema.py", "emergency"): (1, CONVERSATION_COLUMNS),
     ("assistant/console/schema.py", "handoff"): (1, CONVERSATION_COLUMNS),
@@ -463,6 +464,9 @@ ALLOWED: Mapping[Tuple[str, str], Tuple[int, str]] = {
         2,
         "a conversation column, and the transcript's kind of entry for a callback request",
     ),
+    ("assistant/console/export.py", "language"): (1, EXPORT_LANGUAGE),
+    ("assistant/console/export.py", "language_confidence"): (1, EXPORT_LANGUAGE),
+    ("assistant/console/export.py", "conversation_language"): (1, EXPORT_LANGUAGE),
     ("assistant/console/export.py", "kb_entry"): (
         4,
         "a column of the console's CSV export and a field of its JSON export (also of a rating)",
