@@ -49,7 +49,8 @@ class Vocabulary:
 
     def agrees(self, language: str, words: Iterable[str]) -> bool:
         """Whether the words back ``language``: at least one of them is known in it alone, and
-        no other language has more words of its own among them ("transfer me to a human" has
+        every other language has fewer words of its own among them, so a tie is undecided
+        ("transfer me to a human" has
         Spanish "me" and "a", but they are English too; "chemo nurse phone" has only words
         both languages' texts use)."""
         unique = frozenset(words)
