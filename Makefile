@@ -15,7 +15,7 @@ help:
 	@echo "make run    - set up, train if needed, start the assistant (Ctrl-C stops it)"
 	@echo "make shell  - chat with the running assistant in this terminal"
 	@echo "make sms    - text the running assistant like Twilio would (needs TWILIO_AUTH_TOKEN)"
-	@echo "make run-prod - production profile: PostgreSQL, Redis, nginx, 2 Rasa replicas (deploy/)"
+	@echo "make run-prod - production profile: PostgreSQL, nginx, 2 Rasa replicas (deploy/)"
 	@echo "make console - only the staff console, at http://localhost:5010 (make run starts it too)"
 	@echo "make console-user NAME=alice ROLE=admin - add a console account (password prompted)"
 	@echo "make test   - set up and run the whole test suite"

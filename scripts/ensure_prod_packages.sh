@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# The production profile's servers come from Debian's packages: PostgreSQL, Redis and nginx.
+# The production profile's servers come from Debian's packages: PostgreSQL and nginx.
 # Installs whichever is missing (needs root or sudo); the profile runs its own private
 # instances, so the system services are neither started nor changed.
 set -euo pipefail
 
 missing=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
-command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 
 if [ ${#missing[@]} -eq 0 ]; then

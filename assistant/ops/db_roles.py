@@ -221,6 +221,7 @@ def setup(
             connection.exec_driver_sql(f"SET LOCAL ROLE {_quote(roles.owner)}")
             create_schema(connection)
             replica_tables.metadata.create_all(connection)
+            replica_tables.add_missing_columns(connection)  # tables of an older version
             create_event_indexes(connection)
             for statement in _functions_sql():
                 connection.exec_driver_sql(statement)

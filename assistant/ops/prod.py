@@ -1,12 +1,14 @@
 """``python -m assistant.ops.prod`` (``make run-prod``): the production profile on one machine.
 
-PostgreSQL (tracker store) and Redis (lock store) from Debian's packages, two or more Rasa
-replicas behind nginx, the action server and the staff console; everything on 127.0.0.1
-unless configured otherwise. State, secrets and logs are kept in ``.state/prod/``.
+PostgreSQL from Debian's packages (the tracker store, and the conversation locks as advisory
+locks), two or more Rasa replicas behind nginx, the action server and the staff console;
+everything on 127.0.0.1 unless configured otherwise. State, secrets and logs are kept in
+``.state/prod/``. A replica, the action server or the console that dies is started again
+(``assistant.ops.supervisor``).
 
-    patients --> nginx :8080 --> rasa replica :5006 --\\      /--> PostgreSQL :5433
-                                 rasa replica :5007 ---+-----+
-    staff ----> nginx :8081 --> console :5010 ---------/      \\--> Redis :6380 (locks)
+    patients --> nginx :8080 --> rasa replica :5006 --\\
+                                 rasa replica :5007 ---+--> PostgreSQL :5433
+    staff ----> nginx :8081 --> console :5010 ---------/    (events, locks, console)
                                  (replicas call the action server :5055)
 """
 
@@ -19,12 +21,14 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import BinaryIO, Dict, Iterable, List, Mapping, Optional
 
 from assistant.ops.processes import local_secret, wait_for_http
-from assistant.ops.run import prepare_channels, run_until_stopped, stop
-from assistant.ops.services import Nginx, Postgres, Redis
+from assistant.ops.run import prepare_channels, stop
+from assistant.ops.services import Nginx, Postgres
+from assistant.ops.supervisor import Child, Supervisor
 from assistant.ops.train import ensure_model
 from assistant.rasa_server import server_command
 
@@ -47,7 +51,6 @@ class ProdSettings:
     action_port: int = 5055
     console_port: int = 5010
     postgres_port: int = 5433
-    redis_port: int = 6380
     log_level: str = "INFO"
     # nginx's limits per client address (the reasoning is in deploy/nginx.conf.template).
     web_rate_per_s: int = 20
@@ -92,7 +95,6 @@ class ProdSettings:
             action_port=_port(env, "ACTION_PORT", 5055),
             console_port=_port(env, "CONSOLE_PORT", 5010),
             postgres_port=_port(env, "POSTGRES_PORT", 5433),
-            redis_port=_port(env, "REDIS_PORT", 6380),
             log_level=env.get("PROD_LOG_LEVEL", "INFO"),
             web_rate_per_s=int(env.get("PROD_WEB_RATE", "20")),
             web_burst=int(env.get("PROD_WEB_BURST", "80")),
@@ -124,12 +126,12 @@ def _reachable(listen_host: str) -> str:
 class RunningProfile:
     settings: ProdSettings
     postgres: Postgres
-    redis: Redis
     nginx: Nginx
     env: Dict[str, str]
     actions: Optional[subprocess.Popen] = None
     replicas: Dict[int, subprocess.Popen] = field(default_factory=dict)
     console: Optional[subprocess.Popen] = None
+    console_env: Dict[str, str] = field(default_factory=dict)
 
     @property
     def patient_url(self) -> str:
@@ -145,7 +147,6 @@ class RunningProfile:
     def stop(self) -> None:
         self.nginx.stop()
         stop(self.processes())
-        self.redis.stop()
         self.postgres.stop()
 
 
@@ -154,6 +155,8 @@ def _log_path(settings: ProdSettings, name: str) -> Path:
 
 
 def _log(settings: ProdSettings, name: str) -> BinaryIO:
+    """The server's log, opened for appending (mode 600). The child gets its own copy of the
+    descriptor: close this one once the child is started."""
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     path = _log_path(settings, name)
     handle = path.open("ab")
@@ -162,27 +165,28 @@ def _log(settings: ProdSettings, name: str) -> BinaryIO:
 
 
 def start_replica(profile: RunningProfile, root: Path, model: Path, port: int) -> subprocess.Popen:
-    settings = profile.settings
-    process = subprocess.Popen(
-        [
-            *server_command(),
-            "run",
-            "--model",
-            str(model),
-            "--interface",
-            "127.0.0.1",  # replicas are reached through nginx only
-            "--port",
-            str(port),
-            "--endpoints",
-            str(root / "deploy" / "endpoints.prod.yml"),
-            "--credentials",
-            profile.env["PROD_CREDENTIALS"],
-        ],
-        cwd=root,
-        env=profile.env,
-        stdout=_log(settings, f"rasa-{port}"),
-        stderr=subprocess.STDOUT,
-    )
+    """Start (or restart) the replica on ``port``; returns at once (see ``wait_ready``)."""
+    with _log(profile.settings, f"rasa-{port}") as sink:
+        process = subprocess.Popen(
+            [
+                *server_command(),
+                "run",
+                "--model",
+                str(model),
+                "--interface",
+                "127.0.0.1",  # replicas are reached through nginx only
+                "--port",
+                str(port),
+                "--endpoints",
+                str(root / "deploy" / "endpoints.prod.yml"),
+                "--credentials",
+                profile.env["PROD_CREDENTIALS"],
+            ],
+            cwd=root,
+            env=profile.env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
     profile.replicas[port] = process
     return process
 
@@ -191,7 +195,6 @@ def start_replica(profile: RunningProfile, root: Path, model: Path, port: int) -
 REPLICA_SECRETS = (
     "TRACKER_DB_PASSWORD",
     "SMS_STATE_DB_URL",
-    "REDIS_PASSWORD",
     "REST_TOKEN",
     "WEB_SESSION_SECRET",
     "SMS_ID_SECRET",
@@ -210,28 +213,49 @@ def without(env: Mapping[str, str], names: Iterable[str]) -> Dict[str, str]:
     return {name: value for name, value in env.items() if name not in dropped}
 
 
+def spawn_actions(profile: RunningProfile, root: Path = ROOT) -> subprocess.Popen:
+    """Start (or restart) the action server; returns at once."""
+    port = profile.settings.action_port
+    with _log(profile.settings, "actions") as sink:
+        profile.actions = subprocess.Popen(
+            [sys.executable, "-m", "assistant.action_server"],
+            cwd=root,
+            env={
+                **without(profile.env, REPLICA_SECRETS),
+                "ACTION_HOST": "127.0.0.1",
+                "ACTION_PORT": str(port),
+            },
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    return profile.actions
+
+
 def start_actions(profile: RunningProfile, root: Path = ROOT) -> subprocess.Popen:
     """Start (or restart) the action server and wait until it answers."""
     port = profile.settings.action_port
-    profile.actions = subprocess.Popen(
-        [sys.executable, "-m", "assistant.action_server"],
-        cwd=root,
-        env={
-            **without(profile.env, REPLICA_SECRETS),
-            "ACTION_HOST": "127.0.0.1",
-            "ACTION_PORT": str(port),
-        },
-        stdout=_log(profile.settings, "actions"),
-        stderr=subprocess.STDOUT,
-    )
+    process = spawn_actions(profile, root)
     wait_for_http(
         f"http://127.0.0.1:{port}/health",
         120,
-        profile.actions,
+        process,
         what="the action server",
         log=_log_path(profile.settings, "actions"),
     )
-    return profile.actions
+    return process
+
+
+def spawn_console(profile: RunningProfile, root: Path = ROOT) -> subprocess.Popen:
+    """Start (or restart) the staff console; returns at once."""
+    with _log(profile.settings, "console") as sink:
+        profile.console = subprocess.Popen(
+            [sys.executable, "-m", "assistant.console", "serve"],
+            cwd=root,
+            env=profile.console_env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    return profile.console
 
 
 def wait_ready(
@@ -301,7 +325,6 @@ def start_profile(
         console_password=_secret(state, env_in, "CONSOLE_DB_PASSWORD"),
         owner_password=_secret(state, env_in, "POSTGRES_OWNER_PASSWORD"),
     )
-    redis = Redis(state / "redis", settings.redis_port, _secret(state, env_in, "REDIS_PASSWORD"))
     nginx = Nginx(state / "nginx", nginx_config(settings), settings.log_dir / "nginx")
     rest_token = _secret(state, env_in, "REST_TOKEN")
     credentials, channel_env, _ = prepare_channels(
@@ -332,9 +355,6 @@ def start_profile(
         "TRACKER_DB_USER": postgres.roles.rasa,
         "TRACKER_DB_PASSWORD": postgres.rasa_password,
         "SMS_STATE_DB_URL": postgres.url("rasa"),
-        "REDIS_HOST": "127.0.0.1",
-        "REDIS_PORT": str(settings.redis_port),
-        "REDIS_PASSWORD": redis.password,
         "PROD_CREDENTIALS": str(credentials),
         "SMS_PUBLIC_URL": env_in.get("SMS_PUBLIC_URL")
         or f"http://{settings.listen_host}:{settings.patient_port}/webhooks/sms/webhook",
@@ -344,14 +364,22 @@ def start_profile(
     }
     # An older version kept the SMS opt-outs in a SQLite file: setup copies them over.
     old_sms_state = Path(env_in.get("SMS_STATE_DB") or state / "sms.db")
-    profile = RunningProfile(settings, postgres, redis, nginx, env)
+    profile = RunningProfile(settings, postgres, nginx, env)
+    profile.console_env = {
+        **without(env, (*REPLICA_SECRETS, "ACTION_SERVER_TOKEN")),
+        "CONSOLE_HOST": "127.0.0.1",
+        "CONSOLE_PORT": str(settings.console_port),
+        "CONSOLE_DB_URL": postgres.url("console"),
+        "CONSOLE_TRUSTED_PROXIES": "127.0.0.1",
+        # Alert links point at the staff server of nginx, unless set otherwise.
+        "CONSOLE_PUBLIC_URL": env_in.get("CONSOLE_PUBLIC_URL") or profile.staff_url,
+        **{name: env_in[name] for name in CONSOLE_SECRETS if name in env_in},
+    }
     try:
-        say("==> PostgreSQL (tracker store)", flush=True)
+        say("==> PostgreSQL (tracker store and conversation locks)", flush=True)
         postgres.init()
         postgres.start()
         postgres.setup_roles(sms_state=old_sms_state)  # every start: migrates older layouts
-        say("==> Redis (lock store)", flush=True)
-        redis.start()
         say("==> Action server", flush=True)
         start_actions(profile, root)
         say(f"==> {len(settings.rasa_ports)} Rasa replicas (about 30 s)", flush=True)
@@ -360,26 +388,11 @@ def start_profile(
         for port, process in profile.replicas.items():
             wait_ready(port, process, 300, _log_path(settings, f"rasa-{port}"))
         say("==> Staff console and nginx", flush=True)
-        profile.console = subprocess.Popen(
-            [sys.executable, "-m", "assistant.console", "serve"],
-            cwd=root,
-            env={
-                **without(env, (*REPLICA_SECRETS, "ACTION_SERVER_TOKEN")),
-                "CONSOLE_HOST": "127.0.0.1",
-                "CONSOLE_PORT": str(settings.console_port),
-                "CONSOLE_DB_URL": postgres.url("console"),
-                "CONSOLE_TRUSTED_PROXIES": "127.0.0.1",
-                # Alert links point at the staff server of nginx, unless set otherwise.
-                "CONSOLE_PUBLIC_URL": env_in.get("CONSOLE_PUBLIC_URL") or profile.staff_url,
-                **{name: env_in[name] for name in CONSOLE_SECRETS if name in env_in},
-            },
-            stdout=_log(settings, "console"),
-            stderr=subprocess.STDOUT,
-        )
+        console = spawn_console(profile, root)
         wait_for_http(
             f"http://127.0.0.1:{settings.console_port}/health",
             120,
-            profile.console,
+            console,
             what="the staff console",
             log=_log_path(settings, "console"),
         )
@@ -390,10 +403,40 @@ def start_profile(
     return profile
 
 
+def supervisor(profile: RunningProfile, root: Path, model: Path) -> Supervisor:
+    """The profile's Rasa replicas, action server and console, restarted when they die.
+    PostgreSQL and nginx are not supervised (on several machines, systemd does that)."""
+    settings = profile.settings
+    children = [
+        Child(
+            f"replica :{port}",
+            partial(start_replica, profile, root, model, port),
+            profile.replicas.get(port),
+        )
+        for port in settings.rasa_ports
+    ]
+    children.append(
+        Child(
+            f"action server :{settings.action_port}",
+            partial(spawn_actions, profile, root),
+            profile.actions,
+        )
+    )
+    children.append(
+        Child(
+            f"console :{settings.console_port}",
+            partial(spawn_console, profile, root),
+            profile.console,
+        )
+    )
+    return Supervisor(children)
+
+
 def main() -> int:
     settings = ProdSettings.from_env(os.environ)
     started = time.monotonic()
-    profile = start_profile(settings)
+    model = ensure_model(ROOT)
+    profile = start_profile(settings, ROOT, model)
     first = settings.rasa_ports[0]
     secrets_dir = settings.state_dir / "secrets"
     print(
@@ -406,10 +449,10 @@ def main() -> int:
         f"    CHAT_URL=http://127.0.0.1:{first}/webhooks/rest/webhook "
         f"REST_TOKEN=$(cat {secrets_dir / 'rest_token'}) make shell\n"
         f"  Logs: {settings.log_dir}   Secrets: {secrets_dir}\n"
-        "Press Ctrl-C to stop.\n",
+        "A server that dies is restarted (one line here each time). Press Ctrl-C to stop.\n",
         flush=True,
     )
-    run_until_stopped(profile.processes(), profile.stop)
+    supervisor(profile, ROOT, model).run(profile.stop)
     return 0
 
 

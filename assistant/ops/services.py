@@ -1,4 +1,4 @@
-"""Private PostgreSQL, Redis and nginx instances from Debian's packages, for the production
+"""Private PostgreSQL and nginx instances from Debian's packages, for the production
 profile on one machine and for the fault tests. Each keeps its data, configuration and logs
 under one folder and binds to 127.0.0.1; the system services are never touched.
 
@@ -216,39 +216,6 @@ class Postgres:
             stderr=subprocess.DEVNULL,
         )
         return result.returncode == 0
-
-
-@dataclass
-class Redis:
-    """A Redis server without persistence (it only holds conversation locks)."""
-
-    root: Path
-    port: int
-    password: str
-    process: Optional[subprocess.Popen] = None
-
-    @property
-    def log(self) -> Path:
-        return self.root / "redis.log"
-
-    def start(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        create_private(self.log)
-        conf = self.root / "redis.conf"
-        write_private(
-            conf,
-            "bind 127.0.0.1\nprotected-mode yes\n"
-            f"port {self.port}\nrequirepass {self.password}\n"
-            f'save ""\nappendonly no\ndir {self.root}\nlogfile {self.log}\nloglevel warning\n',
-        )
-        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-        self.process = subprocess.Popen([binary, str(conf)], stdout=subprocess.DEVNULL)
-        _wait_listening(self.port, "Redis", self.log, self.process)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
 
 
 @dataclass

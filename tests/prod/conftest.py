@@ -1,5 +1,5 @@
-"""The production profile (PostgreSQL, Redis, nginx, two Rasa replicas, action server,
-console) started once for the fault tests, on free loopback ports in a private folder.
+"""The production profile (PostgreSQL, nginx, two Rasa replicas, action server, console)
+started once for the fault tests, on free loopback ports in a private folder.
 
 Patients talk to it as they do in production: through nginx, over the web channel (a session
 cookie from ``POST /webhooks/web/session``, then ``POST /webhooks/web/message``), each from its
@@ -20,6 +20,7 @@ import tempfile
 import urllib.error
 import urllib.request
 import uuid
+import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
@@ -29,9 +30,11 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
+from assistant.channels.sms.identity import conversation_id, normalize_number
 from assistant.channels.web.sessions import SessionSigner
 from assistant.ops.processes import free_port
 from assistant.ops.prod import ProdSettings, RunningProfile, start_profile
+from assistant.ops.sms_try import signed_form
 
 ROOT = Path(__file__).resolve().parents[2]
 REST_TOKEN = secrets.token_hex(24)
@@ -43,6 +46,14 @@ _addresses = itertools.count(1)
 ALERT_SETTINGS = {
     "ALERT_WEBHOOK_URL": "http://127.0.0.1:9/prod-test-alerts",
     "ALERT_WEBHOOK_SECRET": "prod-test-alert-signing-secret",
+}
+
+
+# The SMS channel is on, as in production: Twilio's auth token (which signs each webhook) and
+# the secret that turns phone numbers into conversation ids.
+SMS_SETTINGS = {
+    "TWILIO_AUTH_TOKEN": "prod-test-twilio-auth-token",
+    "SMS_ID_SECRET": "prod-test-sms-id-secret-0123456789",
 }
 
 
@@ -60,10 +71,9 @@ def prod(trained_model: Path) -> Iterator[RunningProfile]:
         action_port=free_port(),
         console_port=free_port(),
         postgres_port=free_port(),
-        redis_port=free_port(),
         log_level="INFO",  # the production log level
     )
-    base_env = {**os.environ, "REST_TOKEN": REST_TOKEN, **ALERT_SETTINGS}
+    base_env = {**os.environ, "REST_TOKEN": REST_TOKEN, **ALERT_SETTINGS, **SMS_SETTINGS}
     profile = start_profile(settings, ROOT, trained_model, base_env=base_env, progress=False)
     yield profile
     profile.stop()
@@ -240,3 +250,41 @@ def stored_events(profile: RunningProfile, sender: str) -> List[Dict[str, Any]]:
     finally:
         engine.dispose()
     return [json.loads(row[0]) for row in rows]
+
+
+@dataclass
+class Texter:
+    """One patient's phone, texting the SMS webhook through nginx as the provider posts it
+    (signed with the auth token over the URL the replicas know as theirs)."""
+
+    profile: RunningProfile
+    number: str
+
+    @property
+    def url(self) -> str:
+        return f"{self.profile.patient_url}/webhooks/sms/webhook"
+
+    @property
+    def sender_id(self) -> str:
+        """The conversation id the replicas give this number."""
+        normalized = normalize_number(self.number)
+        assert normalized is not None
+        return conversation_id(normalized, SMS_SETTINGS["SMS_ID_SECRET"].encode())
+
+    def form(self, text: str, message_sid: Optional[str] = None) -> Tuple[bytes, Dict[str, str]]:
+        token, url = SMS_SETTINGS["TWILIO_AUTH_TOKEN"], self.profile.env["SMS_PUBLIC_URL"]
+        return signed_form(url, token, self.number, text, message_sid)
+
+
+_numbers = itertools.count(100)
+
+
+def new_texter(profile: RunningProfile) -> Texter:
+    """A phone number no other patient of this session uses."""
+    return Texter(profile, f"+1310555{next(_numbers):04d}")
+
+
+def sms_parts(twiml: bytes) -> List[str]:
+    """The SMS bodies of a TwiML reply."""
+    root = ElementTree.fromstring(twiml)  # noqa: S314 - our own server's reply
+    return [message.text or "" for message in root.iter("Message")]

@@ -340,6 +340,8 @@ def _sample_row(table: sa.Table) -> Dict[str, Any]:
             row[column.name] = True
         elif isinstance(column.type, sa.Float):
             row[column.name] = time.time()
+        elif isinstance(column.type, sa.Integer):  # BigInteger too
+            row[column.name] = secrets.randbelow(2**31)
         else:
             row[column.name] = f"x-{_token()[:8]}"
     return row

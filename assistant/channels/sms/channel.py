@@ -3,8 +3,12 @@
 Unlike Rasa's built-in Twilio channel it:
 - verifies ``X-Twilio-Signature`` with the auth token over the raw form, empty fields included
   (403 and nothing stored otherwise); only ``application/x-www-form-urlencoded`` is read (415);
-- handles each MessageSid once: a replayed webhook gets 409 and never reaches the bot, one
-  without a MessageSid gets 400;
+- answers each MessageSid once (``assistant.channels.replies_store``): a repeat (nginx
+  retrying on another replica after one died, a replayed webhook) gets the stored reply, or
+  waits for the first attempt's, and never reaches the bot again; if the first attempt's
+  replica died, the repeat answers (from the tracker when that turn was stored: the sid is the
+  message's ``message_id``). The signature check still refuses a forged request first. One
+  without a MessageSid gets 400. The sids are kept a day;
 - answers synchronously with TwiML (no outbound credentials, no blocking API calls), always
   within ``reply_timeout_s``: a slow bot gets an apology with the support number instead;
 - handles STOP/START/HELP itself, and the Spanish PARAR/CANCELAR (opt out) and AYUDA (help);
@@ -18,7 +22,7 @@ Unlike Rasa's built-in Twilio channel it:
   such a reply records a not_helpful rating of that answer in the tracker
   (``assistant.channels.feedback``) and is answered with thanks and the support line; any other
   "9" is an ordinary message;
-- keeps opt-outs, menus and handled MessageSids in the tracker database, so replicas agree;
+- keeps opt-outs, menus and answered MessageSids in the tracker database, so replicas agree;
   the database calls run in worker threads, off the event loop;
 - sends each answer's SMS form as plain text, split at sentence boundaries, with every body
   folded to GSM-7 (``segments.fold_for_sms``: "información" goes as "informacion", since one
@@ -40,7 +44,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Text
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
@@ -58,6 +63,12 @@ from assistant.channels.feedback import (
 )
 from assistant.channels.opening_language import opening_language
 from assistant.channels.output import AnnotatedOutputChannel, collect_replies
+from assistant.channels.replies_store import (
+    AnsweredRequests,
+    ClaimState,
+    RepliesUnavailable,
+    SqlBackend,
+)
 from assistant.channels.settings import (
     channel_or_off,
     check_credentials,
@@ -79,6 +90,7 @@ from assistant.channels.sms.menu import chosen_payload, is_feedback_reply
 from assistant.channels.sms.reply import shape_reply
 from assistant.channels.sms.segments import fold_for_sms, is_gsm7
 from assistant.channels.sms.state import SmsState, database_url
+from assistant.channels.tracker_replies import replies_in_tracker
 from assistant.dialogue_names import (
     ENTRY_CONVERSATION_FALLBACK,
     ENTRY_SMS_FEEDBACK_THANKS,
@@ -92,6 +104,7 @@ from assistant.dialogue_names import (
     SMS_CHANNEL,
 )
 from assistant.knowledge import EN, SMS, KnowledgeStore
+from assistant.stores.replica_tables import SMS_REQUESTS
 from assistant.text_guard import RejectedMessage, clean_user_text
 
 logger = logging.getLogger(__name__)
@@ -104,6 +117,16 @@ KEYWORD_ENTRIES = {
     Keyword.START: ENTRY_SMS_START_CONFIRMED,
     Keyword.HELP: ENTRY_SMS_HELP,
 }
+
+
+@dataclass(frozen=True)
+class _Turn:
+    """One webhook request being answered."""
+
+    on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    request: Request
+    sender: str  # the conversation id (an HMAC of the number)
+    incoming: IncomingSms
 
 
 class SmsInput(InputChannel):
@@ -128,6 +151,8 @@ class SmsInput(InputChannel):
         self.store = store
         self.public_url = public_url
         self.reply_timeout_s = reply_timeout_s
+        self._requests: Optional[AnsweredRequests] = None
+        self._opening = asyncio.Lock()
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> InputChannel:
@@ -165,27 +190,42 @@ class SmsInput(InputChannel):
             self._signed_url(request), form, signature
         )
 
-    def _twiml(self, parts: list[str]) -> HTTPResponse:
+    def _twiml(self, parts: List[str]) -> HTTPResponse:
         reply = MessagingResponse()
         for part in parts:
             reply.message(fold_for_sms(part))
         return response.text(str(reply), content_type="text/xml")
 
-    def _keyword_reply(self, entry_id: str, language: str = EN) -> HTTPResponse:
-        return self._twiml([self.store.current().render(entry_id, SMS, language=language).text])
+    def _entry_parts(self, entry_id: str, language: str = EN) -> List[str]:
+        return [self.store.current().render(entry_id, SMS, language=language).text]
 
-    async def _own_reply(
+    async def _own_parts(
         self, request: Request, sender: str, entry_id: str, language: Optional[str] = None
-    ) -> HTTPResponse:
+    ) -> List[str]:
         """One of the channel's own texts, in ``language`` if given, else in the language of
         the conversation's latest bot message."""
         if language is None:
             agent = getattr(request.app.ctx, "agent", None)
             language = await conversation_language(agent, sender)
-        return self._keyword_reply(entry_id, language)
+        return self._entry_parts(entry_id, language)
+
+    async def requests(self) -> AnsweredRequests:
+        """The MessageSids and their replies, in the SMS state database (opened once)."""
+        async with self._opening:
+            if self._requests is None:
+                backend = await asyncio.to_thread(SqlBackend.open, self.state.engine, SMS_REQUESTS)
+                self._requests = AnsweredRequests(backend)
+            return self._requests
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         webhook = Blueprint(f"sms_webhook_{id(self)}", __name__)
+
+        @webhook.listener("after_server_start")
+        async def open_requests(_app: Any, _loop: Any) -> None:
+            try:  # a missing PostgreSQL table or column stops the server here, named
+                await self.requests()
+            except RepliesUnavailable as error:
+                logger.warning("%s; trying again with the first message", error)
 
         @webhook.route("/", methods=["GET"])
         async def health(_: Request) -> HTTPResponse:
@@ -205,89 +245,116 @@ class SmsInput(InputChannel):
             except FormError as error:
                 return response.json({"error": str(error)}, status=error.status)
             sender = conversation_id(incoming.number, self.id_secret)
-            first, opted_out = await asyncio.to_thread(self._admit, incoming, sender)
-            if not first:
-                # The sid is the provider's id, neither the number nor the text.
-                logger.warning(
-                    "SMS webhook: MessageSid %s was already handled; replay refused",
-                    incoming.message_sid,
-                )
-                return response.json({"error": "MessageSid already handled"}, status=409)
-            return await self._answer(on_new_message, request, sender, incoming.body, opted_out)
+            turn = _Turn(on_new_message, request, sender, incoming)
+            return self._twiml(await self._answer_once(turn))
 
         return webhook
 
-    def _admit(self, incoming: IncomingSms, sender: str) -> tuple[bool, bool]:
-        """Record the MessageSid (False for a replay) and read the sender's opt-out."""
-        if not self.state.record_message(incoming.message_sid):
-            return False, False
-        return True, self.state.is_opted_out(sender)
+    async def _answer_once(self, turn: _Turn) -> List[str]:
+        """The reply to a MessageSid, worked out once: a repeat (nginx retrying on another
+        replica, a provider retry) waits for the first attempt's reply or gets the stored
+        one; if the first attempt's replica died, the repeat answers, from the tracker when
+        that turn was stored."""
+        key = (turn.incoming.message_sid,)
+        try:
+            requests = await self.requests()
+            claim = await requests.claim(*key)
+            if claim.state is ClaimState.BUSY:
+                claim = await requests.wait(*key, timeout_s=self.reply_timeout_s)
+        except RepliesUnavailable as error:
+            # Without the table nothing can be answered once: the apology, no turn.
+            logger.warning("%s; sent the apology", error)
+            return await self._own_parts(turn.request, turn.sender, ENTRY_SMS_SLOW_REPLY)
+        if claim.state is ClaimState.ANSWERED:
+            logger.info("SMS webhook: a repeated MessageSid was answered from its stored reply")
+            return [str(part) for part in claim.replies or []]
+        if claim.state is ClaimState.BUSY:
+            return await self._own_parts(turn.request, turn.sender, ENTRY_SMS_SLOW_REPLY)
+        try:
+            parts = None
+            if claim.taken_over:
+                parts = await self._stored_turn(turn)
+            if parts is None:
+                parts = await self._answer(turn)
+        except BaseException:
+            await requests.release(key)
+            raise
+        await requests.record(key, parts)
+        return parts
 
-    async def _answer(
-        self,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
-        request: Request,
-        sender: str,
-        body: str,
-        opted_out: bool,
-    ) -> HTTPResponse:
+    async def _stored_turn(self, turn: _Turn) -> Optional[List[str]]:
+        """The reply to a message a dead replica already stored in the tracker, else None."""
+        agent = getattr(turn.request.app.ctx, "agent", None)
+        messages = await replies_in_tracker(agent, turn.sender, turn.incoming.message_sid)
+        if not messages:
+            return None
+        return await self._shaped(turn, messages)
+
+    async def _answer(self, turn: _Turn) -> List[str]:
+        body, sender, request = turn.incoming.body, turn.sender, turn.request
+        opted_out = await asyncio.to_thread(self.state.is_opted_out, sender)
         match = keyword_match(body)
         if match is not None and match.keyword is Keyword.STOP:
             await asyncio.to_thread(self.state.set_opted_out, sender, True)
-            return await self._keyword_answer(request, sender, match)
+            return await self._keyword_parts(request, sender, match)
         if (
             match is not None
             and match.keyword is Keyword.START
             and (opted_out or body.strip().upper() != "YES")
         ):
             await asyncio.to_thread(self.state.set_opted_out, sender, False)
-            return await self._keyword_answer(request, sender, match)
+            return await self._keyword_parts(request, sender, match)
         if opted_out:
-            return self._twiml([])
+            return []
         if match is not None and match.keyword is Keyword.HELP:
-            return await self._keyword_answer(request, sender, match)
-        return await self._converse(on_new_message, request, sender, body)
+            return await self._keyword_parts(request, sender, match)
+        return await self._converse(turn)
 
-    async def _keyword_answer(
-        self, request: Request, sender: str, match: KeywordMatch
-    ) -> HTTPResponse:
+    async def _keyword_parts(self, request: Request, sender: str, match: KeywordMatch) -> List[str]:
         """The reply to a keyword: in Spanish for a Spanish word, else in the conversation's
         language."""
-        return await self._own_reply(
-            request, sender, KEYWORD_ENTRIES[match.keyword], match.language
-        )
+        entry_id = KEYWORD_ENTRIES[match.keyword]
+        return await self._own_parts(request, sender, entry_id, match.language)
 
-    async def _converse(
-        self,
-        on_new_message: Callable[[UserMessage], Awaitable[Any]],
-        request: Request,
-        sender: str,
-        body: str,
-    ) -> HTTPResponse:
+    async def _converse(self, turn: _Turn) -> List[str]:
+        body, sender, request = turn.incoming.body, turn.sender, turn.request
         knowledge = self.store.current()
         if is_feedback_reply(body):
             rated = await self._rate_last_answer(request, sender)
             if rated is not None:
                 await asyncio.to_thread(self.state.set_menu, sender, [])
                 language = str((rated.answer.get("metadata") or {}).get(META_LANGUAGE) or EN)
-                return self._keyword_reply(ENTRY_SMS_FEEDBACK_THANKS, language)
+                return self._entry_parts(ENTRY_SMS_FEEDBACK_THANKS, language)
         menu = await asyncio.to_thread(self.state.menu, sender)
         text = chosen_payload(body, menu)  # the payload of the button the number stands for
         if text is None:
             try:
                 text = clean_user_text(body, trusted_payloads=())
             except RejectedMessage:
-                return await self._own_reply(request, sender, ENTRY_CONVERSATION_FALLBACK)
+                return await self._own_parts(request, sender, ENTRY_CONVERSATION_FALLBACK)
         collector = AnnotatedOutputChannel()
         metadata = {**(self.get_metadata(request) or {}), **opening_language(text, knowledge)}
-        message = UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata)
-        messages = await collect_replies(on_new_message, message, self.reply_timeout_s)
+        message = UserMessage(
+            text,
+            collector,
+            sender,
+            input_channel=self.name(),
+            metadata=metadata,
+            # The idempotency key in the tracker too (``tracker_replies``).
+            message_id=turn.incoming.message_sid,
+        )
+        messages = await collect_replies(turn.on_new_message, message, self.reply_timeout_s)
         if messages is None:
-            return await self._own_reply(request, sender, ENTRY_SMS_SLOW_REPLY)
+            return await self._own_parts(request, sender, ENTRY_SMS_SLOW_REPLY)
+        return await self._shaped(turn, messages)
+
+    async def _shaped(self, turn: _Turn, messages: List[Dict[str, Any]]) -> List[str]:
+        """The bot's messages as SMS parts; the menu they offer is remembered."""
         # Unicode only for a patient who wrote in another script: accents alone fold to GSM-7.
-        reply = shape_reply(messages, knowledge, allow_unicode=not is_gsm7(fold_for_sms(body)))
-        await asyncio.to_thread(self.state.set_menu, sender, reply.menu)
-        return self._twiml(reply.parts)
+        unicode = not is_gsm7(fold_for_sms(turn.incoming.body))
+        reply = shape_reply(messages, self.store.current(), allow_unicode=unicode)
+        await asyncio.to_thread(self.state.set_menu, turn.sender, reply.menu)
+        return reply.parts
 
     async def _rate_last_answer(self, request: Request, sender: str) -> Optional[RecordedFeedback]:
         """Record "did not help" for the answer of the bot's latest turn; None when that turn

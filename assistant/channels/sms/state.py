@@ -1,5 +1,6 @@
 """What the SMS channel remembers: per conversation (by hashed id) the opt-out and the last
-numbered menu, and which MessageSids it has already handled.
+numbered menu. The answered MessageSids live in the same database, in ``sms_messages``,
+written by ``assistant.channels.replies_store``.
 
 It lives in the tracker database, in the tables of ``assistant.stores.replica_tables``, so
 every Rasa replica sees the same opt-outs and menus and a webhook replayed to another replica
@@ -12,7 +13,6 @@ Every method blocks on the database: the channel calls them from a worker thread
 from __future__ import annotations
 
 import json
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, List, Mapping
@@ -32,8 +32,6 @@ STATE_URL_ENV = "SMS_STATE_DB_URL"
 STATE_PATH_ENV = "SMS_STATE_DB"
 DEFAULT_STATE_PATH = ".state/sms.db"
 STATE_TABLES = (sms_opt_outs, sms_menus, sms_messages)
-KEEP_MESSAGES_S = 7 * 24 * 3600.0  # a MessageSid older than this is forgotten
-PRUNE_EVERY_S = 3600.0  # how often each process deletes forgotten MessageSids
 
 
 class StateDatabaseError(RuntimeError):
@@ -68,15 +66,13 @@ def _use_wal(dbapi_connection: Any, _record: Any) -> None:
 
 
 class SmsState:
-    """Opt-outs, menus and handled MessageSids in one database, safe to share between
-    threads, processes and replicas (each write is one atomic statement)."""
+    """Opt-outs and menus in one database (with the answered MessageSids' table), safe to
+    share between threads, processes and replicas (each write is one atomic statement)."""
 
     def __init__(
         self,
         url: str,
         clock: Callable[[], float] = time.time,
-        keep_messages_s: float = KEEP_MESSAGES_S,
-        prune_every_s: float = PRUNE_EVERY_S,
     ) -> None:
         parsed = make_url(url)
         backend = parsed.get_backend_name()
@@ -87,10 +83,6 @@ class SmsState:
             )
         self._insert = INSERTS[backend]
         self._clock = clock
-        self._keep_messages_s = keep_messages_s
-        self._prune_every_s = prune_every_s
-        self._next_prune_at = 0.0
-        self._prune_lock = threading.Lock()
         if backend == "sqlite":
             self.engine = self._open_sqlite(parsed)
         else:
@@ -189,36 +181,6 @@ class SmsState:
         with self.engine.connect() as connection:
             stored = connection.execute(query).scalar_one_or_none()
         return [str(payload) for payload in json.loads(stored)] if stored else []
-
-    # --- Handled messages ------------------------------------------------------------------
-
-    def record_message(self, message_sid: str) -> bool:
-        """Note a MessageSid as handled: True the first time, False for a replay.
-
-        One INSERT: of two replicas given the same sid at once, exactly one gets True.
-        """
-        now = self._clock()
-        statement = (
-            self._insert(sms_messages)
-            .values(message_sid=message_sid, received_at=now)
-            .on_conflict_do_nothing(index_elements=[sms_messages.c.message_sid])
-        )
-        with self.engine.begin() as connection:
-            first = connection.execute(statement).rowcount == 1
-        self._prune(now)
-        return bool(first)
-
-    def _prune(self, now: float) -> None:
-        """Forget old MessageSids, at most once per ``prune_every_s`` in this process."""
-        with self._prune_lock:
-            if now < self._next_prune_at:
-                return
-            self._next_prune_at = now + self._prune_every_s
-        old = sa.delete(sms_messages).where(
-            sms_messages.c.received_at < now - self._keep_messages_s
-        )
-        with self.engine.begin() as connection:
-            connection.execute(old)
 
     def close(self) -> None:
         self.engine.dispose()

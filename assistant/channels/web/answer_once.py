@@ -1,12 +1,14 @@
 """Answering a widget message once per client id, within the reply deadline.
 
-The first attempt with a client id claims it (``assistant.channels.web.replies_store``) and asks the
-bot; its replies are stored and every retry gets exactly those. While the first attempt is
-still running (a slow turn, or another replica), a retry waits up to the reply deadline for
-its replies, then gets the apology (made for that message, in its language); it never asks
-the bot a second time. A turn that failed releases the id, so a retry is answered afresh; a
-turn that outlived the deadline (the patient got the apology) stores its replies when it
-ends, for a later retry.
+The first attempt with a client id claims it (``assistant.channels.replies_store``) and asks
+the bot; its replies are stored and every retry gets exactly those. While the first attempt
+is still running (a slow turn, or another replica), a retry waits up to the reply deadline
+for its replies, then gets the apology (made for that message, in its language); it never
+asks the bot a second time. If the first attempt's replica dies meanwhile, the retry takes
+the claim over: it answers from the tracker when the dead replica had already stored the
+turn (the client id is the message's ``message_id``), else it asks the bot. A turn that
+failed releases the id, so a retry is answered afresh; a turn that outlived the deadline
+(the patient got the apology) stores its replies when it ends, for a later retry.
 """
 
 from __future__ import annotations
@@ -18,16 +20,19 @@ from typing import Any, Awaitable, Callable, Coroutine, Dict, List, Optional, Se
 from rasa.core.channels.channel import UserMessage
 
 from assistant.channels.output import AnnotatedOutputChannel, collect_replies, emergency_first
-from assistant.channels.web.replies_store import (
+from assistant.channels.replies_store import (
+    AnsweredRequests,
     ClaimState,
-    ClientMessages,
-    ClientMessagesUnavailable,
+    Key,
+    RepliesUnavailable,
     Reply,
 )
 
 logger = logging.getLogger(__name__)
 
 Handler = Callable[[UserMessage], Awaitable[Any]]
+# The bot messages that answered a message already in the tracker (``tracker_replies``).
+Replay = Callable[[UserMessage], Awaitable[Optional[List[Dict[str, Any]]]]]
 
 
 class _Turn:
@@ -59,31 +64,46 @@ class OnceAnswerer:
         self._background: Set[asyncio.Task] = set()
 
     async def answer(
-        self, handle: Handler, message: UserMessage, store: Optional[ClientMessages]
+        self,
+        handle: Handler,
+        message: UserMessage,
+        store: Optional[AnsweredRequests],
+        replay: Optional[Replay] = None,
     ) -> List[Reply]:
         """The replies to ``message`` (its metadata's ``client_id`` names it; ``store`` None:
-        no retry check)."""
+        no retry check; ``replay`` reads a taken-over message's replies from the tracker)."""
         client_id = str((message.metadata or {}).get("client_id") or "")
         if store is None or not client_id:
             return await self._ask(handle, message, None)
         key = (message.sender_id, client_id)
         try:
             claim = await store.claim(*key)
-        except ClientMessagesUnavailable as error:
+        except RepliesUnavailable as error:
             logger.warning("%s; answering without the retry check", error)
             return await self._ask(handle, message, None)
+        if claim.state is ClaimState.BUSY:
+            try:
+                claim = await store.wait(*key, timeout_s=self.reply_timeout_s)
+            except RepliesUnavailable as error:  # never a second turn: the apology
+                logger.warning("%s", error)
+                return [self._apology(message)]
         if claim.state is ClaimState.ANSWERED:
             return list(claim.replies or [])
         if claim.state is ClaimState.BUSY:
-            found = await store.wait_for_replies(*key, timeout_s=self.reply_timeout_s)
-            return found if found is not None else [self._apology(message)]
+            return [self._apology(message)]
+        if claim.taken_over and replay is not None:
+            stored = await replay(message)
+            if stored:
+                answer = [self._as_reply(m) for m in stored]
+                await store.record(key, answer)
+                return answer
         return await self._ask(handle, message, (store, key))
 
     async def _ask(
         self,
         handle: Handler,
         message: UserMessage,
-        claimed: Optional[Tuple[ClientMessages, Tuple[str, str]]],
+        claimed: Optional[Tuple[AnsweredRequests, Key]],
     ) -> List[Reply]:
         collector = message.output_channel
         if not isinstance(collector, AnnotatedOutputChannel):
@@ -94,9 +114,9 @@ class OnceAnswerer:
         if claimed is not None:
             store, key = claimed
             if answer is not None:
-                await store.record(*key, answer)
+                await store.record(key, answer)
             elif turn.ended.is_set():  # failed: a retry asks the bot again
-                await store.release(*key)
+                await store.release(key)
             else:  # still running: a retry gets the replies once they are there
                 self._in_background(self._record_late(turn, collector, store, key))
         return answer if answer is not None else [self._apology(message)]
@@ -105,15 +125,15 @@ class OnceAnswerer:
         self,
         turn: _Turn,
         collector: AnnotatedOutputChannel,
-        store: ClientMessages,
-        key: Tuple[str, str],
+        store: AnsweredRequests,
+        key: Key,
     ) -> None:
         await turn.ended.wait()
         if turn.succeeded and collector.messages:
             replies = emergency_first(list(collector.messages))
-            await store.record(*key, [self._as_reply(m) for m in replies])
+            await store.record(key, [self._as_reply(m) for m in replies])
         else:
-            await store.release(*key)
+            await store.release(key)
 
     def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(work)

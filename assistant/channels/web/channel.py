@@ -8,7 +8,7 @@ Closes the gaps of Rasa's socket.io channel:
   application/json`` (415 otherwise), which also shuts out cross-site HTML forms;
 - history comes from the tracker store, so a reload, another page or a reopened tab shows
   the conversation; a retried message (same ``client_id``) is answered once, not twice, from
-  one row of ``web_client_messages`` (``assistant.channels.web.replies_store``, ``answer_once``);
+  one row of ``web_client_messages`` (``assistant.channels.replies_store``, ``answer_once``);
 - rate limits per chat session and per client address (``assistant.channels.web.rate_limits``):
   over them the answer is 429 with ``Retry-After`` and nothing reaches Rasa;
 - ``POST /end`` (the widget's "End chat", for shared computers) clears the session cookie; the
@@ -67,23 +67,24 @@ from assistant.channels.feedback import (
     record_feedback,
 )
 from assistant.channels.output import AnnotatedOutputChannel
+from assistant.channels.replies_store import (
+    AnsweredRequests,
+    RepliesUnavailable,
+    Reply,
+    backend_for,
+)
 from assistant.channels.settings import (
     channel_or_off,
     check_credentials,
     knowledge_store,
     required_secret,
 )
+from assistant.channels.tracker_replies import replies_in_tracker
 from assistant.channels.web.answer_once import Handler, OnceAnswerer
 from assistant.channels.web.demo_page import render_demo_page
 from assistant.channels.web.history import RATEABLE, conversation
 from assistant.channels.web.origins import OriginPolicy
 from assistant.channels.web.rate_limits import WebRateLimits, retry_after
-from assistant.channels.web.replies_store import (
-    ClientMessages,
-    ClientMessagesUnavailable,
-    Reply,
-    backend_for,
-)
 from assistant.channels.web.request_format import declares_json, language_metadata
 from assistant.channels.web.sessions import ChatSession, CookieSpec, SessionSigner, cookie_spec
 from assistant.dialogue_names import (
@@ -106,6 +107,7 @@ from assistant.proxies import (
     parse_trusted_proxies,
     request_scheme,
 )
+from assistant.stores.replica_tables import WEB_REQUESTS
 from assistant.text_guard import RejectedMessage, clean_user_text
 
 logger = logging.getLogger(__name__)
@@ -149,7 +151,7 @@ class WebChatInput(InputChannel):
         source_page: Optional[Path] = None,
         limits: Optional[WebRateLimits] = None,
         proxies: Optional[TrustedProxies] = None,
-        client_messages: Optional[ClientMessages] = None,
+        client_messages: Optional[AnsweredRequests] = None,
     ) -> None:
         if same_site not in ("Strict", "Lax", "None"):
             raise ValueError("WEB_COOKIE_SAMESITE must be Strict, Lax or None")
@@ -163,7 +165,7 @@ class WebChatInput(InputChannel):
         self.limits = limits or WebRateLimits.from_env({})
         self.proxies: TrustedProxies = proxies or ()
         self._given_client_messages = client_messages
-        self._opened: Optional[tuple[Any, ClientMessages]] = None  # (tracker store, its rows)
+        self._opened: Optional[tuple[Any, AnsweredRequests]] = None  # (tracker store, its rows)
         self._opening = asyncio.Lock()
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self.answers = OnceAnswerer(reply_timeout_s, self._as_message, self._apology)
@@ -277,15 +279,15 @@ class WebChatInput(InputChannel):
         tracker = await agent.tracker_store.retrieve_full_tracker(sender_id)
         return [event.as_dict() for event in tracker.events] if tracker else []
 
-    async def client_messages(self, app: Sanic) -> ClientMessages:
+    async def client_messages(self, app: Sanic) -> AnsweredRequests:
         """The client-id rows, next to the tracker store's conversations when it is SQL."""
         if self._given_client_messages is not None:
             return self._given_client_messages
         tracker_store = getattr(getattr(app.ctx, "agent", None), "tracker_store", None)
         async with self._opening:
             if self._opened is None or self._opened[0] is not tracker_store:
-                backend = await asyncio.to_thread(backend_for, tracker_store)
-                self._opened = (tracker_store, ClientMessages(backend, self.signer.lifetime_s))
+                backend = await asyncio.to_thread(backend_for, tracker_store, WEB_REQUESTS)
+                self._opened = (tracker_store, AnsweredRequests(backend))
             return self._opened[1]
 
     # -- endpoints -----------------------------------------------------------------------
@@ -299,7 +301,7 @@ class WebChatInput(InputChannel):
                 return
             try:  # a missing PostgreSQL table stops the server here, with the table's name
                 await self.client_messages(app)
-            except ClientMessagesUnavailable as error:
+            except RepliesUnavailable as error:
                 logger.warning("%s; trying again with the first message", error)
 
         @web.middleware("request")
@@ -356,7 +358,7 @@ class WebChatInput(InputChannel):
             if current is not None:
                 try:
                     await (await self.client_messages(request.app)).forget(current.sender_id)
-                except ClientMessagesUnavailable as error:  # the rows expire anyway
+                except RepliesUnavailable as error:  # the rows expire anyway
                     logger.warning("%s", error)
             reply = self._json(request, {"ended": current is not None})
             self._set_cookie(request, reply, "", 0)
@@ -504,7 +506,7 @@ class WebChatInput(InputChannel):
         if metadata.get("client_id"):
             try:
                 store = await self.client_messages(app)
-            except ClientMessagesUnavailable as error:
+            except RepliesUnavailable as error:
                 logger.warning("%s; answering without the retry check", error)
         message = UserMessage(
             text,
@@ -512,8 +514,16 @@ class WebChatInput(InputChannel):
             session.sender_id,
             input_channel=self.name(),
             metadata=metadata,
+            # The idempotency key in the tracker too: a retry that takes over from a dead
+            # replica finds the turn there if it was stored (``tracker_replies``).
+            message_id=str(metadata.get("client_id") or "") or None,
         )
-        return await self.answers.answer(on_new_message, message, store)
+        agent = getattr(app.ctx, "agent", None)
+
+        async def replay(taken_over: UserMessage) -> Optional[List[Dict[str, Any]]]:
+            return await replies_in_tracker(agent, taken_over.sender_id, taken_over.message_id)
+
+        return await self.answers.answer(on_new_message, message, store, replay)
 
     def _apology(self, message: UserMessage) -> Dict[str, Any]:
         """The apology for a message the bot did not answer in time, in the language the

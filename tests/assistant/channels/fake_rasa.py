@@ -66,7 +66,9 @@ class ScriptedBot:
             tracker.update(ActionExecuted("action_session_start"))
             tracker.update(SessionStarted())
             tracker.update(ActionExecuted("action_listen"))
-        tracker.update(UserUttered(message.text, metadata=message.metadata))
+        tracker.update(
+            UserUttered(message.text, metadata=message.metadata, message_id=message.message_id)
+        )
         said = self.script.get(message.text or "", [("Sorry, I didn't understand.", {})])
         for text, metadata in said:
             tracker.update(BotUttered(text, {"buttons": metadata.get(BUTTONS)}, _without(metadata)))

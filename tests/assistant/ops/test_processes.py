@@ -84,8 +84,8 @@ def test_a_wait_that_times_out_names_what_it_waited_for_and_shows_the_log(
 
 def test_a_port_nobody_listens_on_times_out_with_the_port_in_the_message(tmp_path: Path) -> None:
     port = free_port()
-    with pytest.raises(WaitTimedOut, match=f"Redis did not listen on 127.0.0.1:{port} in 0.3 s"):
-        wait_for_port(port, 0.3, "Redis", tmp_path / "missing.log", interval_s=0.05)
+    with pytest.raises(WaitTimedOut, match=f"nginx did not listen on 127.0.0.1:{port} in 0.3 s"):
+        wait_for_port(port, 0.3, "nginx", tmp_path / "missing.log", interval_s=0.05)
 
 
 def test_wait_for_port_returns_once_something_listens() -> None:

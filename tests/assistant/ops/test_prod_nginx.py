@@ -77,14 +77,57 @@ def test_a_listen_address_that_would_rewrite_the_config_is_refused(
         ProdSettings(state_dir=tmp_path, staff_listen_host=host)
 
 
+MESSAGES = ("= /webhooks/web/message", "= /webhooks/sms/webhook")
+
+
 def test_patients_reach_the_web_and_sms_channels_only(settings: ProdSettings) -> None:
     patient = locations(servers(settings)["patient"])
-    assert set(patient) == {"/webhooks/web/", "/webhooks/sms/", "/"}
+    assert set(patient) == {*MESSAGES, "/webhooks/web/", "/webhooks/sms/", "/"}
     assert "return 404;" in patient["/"]
     # A path in proxy_pass: Rasa gets the normalised path that matched, never /webhooks/rest.
     assert "proxy_pass http://rasa_replicas/webhooks/web/;" in patient["/webhooks/web/"]
     assert "proxy_pass http://rasa_replicas/webhooks/sms/;" in patient["/webhooks/sms/"]
+    assert "proxy_pass http://rasa_replicas/webhooks/web/message;" in patient[MESSAGES[0]]
+    assert "proxy_pass http://rasa_replicas/webhooks/sms/webhook;" in patient[MESSAGES[1]]
     assert "/webhooks/rest" not in servers(settings)["patient"]
+
+
+def _directive(body: str, name: str) -> List[str]:
+    return re.findall(rf"(?m)^\s*{name}\s+([^;]+);", body)
+
+
+def test_only_patient_messages_are_retried_after_reaching_a_replica(
+    settings: ProdSettings,
+) -> None:
+    """The web and SMS messages are idempotent (the channels answer each key once), so nginx
+    re-sends them to another replica even when the first one died after receiving them;
+    other POSTs (a new session, a rating) are re-sent only if they never got through."""
+    server = servers(settings)["patient"]
+    patient = locations(server)
+    for match in MESSAGES:
+        (retry,) = _directive(patient[match], "proxy_next_upstream")
+        assert "non_idempotent" in retry.split() and {"error", "timeout"} <= set(retry.split())
+    for match in ("/webhooks/web/", "/webhooks/sms/"):
+        assert _directive(patient[match], "proxy_next_upstream") == []  # the server's policy
+    outside = re.sub(r"(?s)location[^{]*\{[^}]*\}", "", server)
+    (default,) = _directive(outside, "proxy_next_upstream")
+    assert "non_idempotent" not in default
+    # Bounded: a few tries, within the provider's 15 s.
+    assert _directive(outside, "proxy_next_upstream_tries") == ["3"]
+    assert _directive(outside, "proxy_next_upstream_timeout") == ["12s"]
+    assert _directive(outside, "proxy_read_timeout") == ["10s"]
+
+
+def test_the_replicas_share_one_zone_and_drop_a_dead_one_quickly(
+    settings: ProdSettings,
+) -> None:
+    config = without_comments(nginx_config(settings))
+    (upstream,) = blocks(config, "upstream rasa_replicas")
+    assert _directive(upstream, "zone") == ["rasa_replicas 64k"]
+    servers_ = _directive(upstream, "server")
+    assert len(servers_) == len(settings.rasa_ports)
+    assert all("max_fails=1" in s and "fail_timeout=5s" in s for s in servers_)
+    assert _directive(upstream, "keepalive_timeout") == ["15s"]
 
 
 def test_rate_limits_per_address(tmp_path: Path) -> None:
@@ -109,8 +152,10 @@ def test_rate_limits_per_address(tmp_path: Path) -> None:
     assert re.search(r"POST\s+\$binary_remote_addr;", login_key)
     assert re.search(r'default\s+"";', login_key)
     patient = locations(servers(chosen)["patient"])
-    assert "limit_req zone=patient_web burst=31 nodelay;" in patient["/webhooks/web/"]
-    assert "limit_req zone=patient_sms burst=190 nodelay;" in patient["/webhooks/sms/"]
+    for web in ("/webhooks/web/", "= /webhooks/web/message"):
+        assert "limit_req zone=patient_web burst=31 nodelay;" in patient[web]
+    for sms in ("/webhooks/sms/", "= /webhooks/sms/webhook"):
+        assert "limit_req zone=patient_sms burst=190 nodelay;" in patient[sms]
     assert "limit_conn patient_conn 33;" in servers(chosen)["patient"]
     staff = locations(servers(chosen)["staff"])
     assert "limit_req zone=staff_login burst=4 nodelay;" in staff["= /login"]

@@ -17,7 +17,7 @@ import pytest
 
 from assistant.ops import services
 from assistant.ops.processes import free_port
-from assistant.ops.services import Nginx, Postgres, Redis, create_private, write_private
+from assistant.ops.services import Nginx, Postgres, create_private, write_private
 
 ADMIN = "admin-secret-0123456789"
 RASA = "rasa-secret-0123456789"
@@ -57,20 +57,20 @@ def test_write_private_is_600_before_the_first_byte(
     target = tmp_path / "secret.conf"
     target.write_text("an older, longer content that must go\n")
     target.chmod(0o644)
-    write_private(target, "requirepass new\n")
+    write_private(target, "password = new\n")
     written = _writes_to(writes, target)
     assert written and all(mode == 0o600 for mode, _ in written)
-    assert target.read_text() == "requirepass new\n"
+    assert target.read_text() == "password = new\n"
     assert _mode(target) == 0o600
 
 
 def test_write_private_refuses_a_symlink(tmp_path: Path) -> None:
     elsewhere = tmp_path / "elsewhere"
     elsewhere.write_text("untouched")
-    link = tmp_path / "redis.conf"
+    link = tmp_path / "secret.conf"
     link.symlink_to(elsewhere)
     with pytest.raises(OSError):
-        write_private(link, "requirepass x\n")
+        write_private(link, "password = x\n")
     assert elsewhere.read_text() == "untouched"
 
 
@@ -82,28 +82,6 @@ def test_create_private_makes_an_existing_file_600_and_keeps_it(tmp_path: Path) 
     create_private(tmp_path / "error.log")
     assert _mode(log) == 0o600 and log.read_text() == "earlier line\n"
     assert _mode(tmp_path / "error.log") == 0o600
-
-
-def test_redis_conf_is_private_before_the_password_is_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writes: List[Tuple[str, int, bytes]]
-) -> None:
-    root = tmp_path / "redis"
-    root.mkdir()
-    conf = root / "redis.conf"
-    conf.write_text("requirepass old-password\n")
-    conf.chmod(0o644)  # as an older version left it
-    started: List[List[str]] = []
-    monkeypatch.setattr(
-        services.subprocess, "Popen", lambda argv, **_kw: started.append(list(argv))
-    )
-    monkeypatch.setattr(services, "wait_for_port", lambda *_a, **_kw: None)
-    Redis(root, 6399, "redis-password-0123456789").start()
-    written = _writes_to(writes, conf)
-    assert written and all(mode == 0o600 for mode, _ in written)
-    assert b"requirepass redis-password-0123456789" in b"".join(data for _, data in written)
-    assert _mode(conf) == 0o600
-    assert _mode(root / "redis.log") == 0o600
-    assert all("redis-password" not in part for part in started[0])
 
 
 @pytest.fixture

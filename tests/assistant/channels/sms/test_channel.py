@@ -1,4 +1,4 @@
-"""The SMS webhook: signatures, keywords, menus, replays, timing and privacy, with a
+"""The SMS webhook: signatures, keywords, menus, repeats, timing and privacy, with a
 stand-in bot."""
 
 from __future__ import annotations
@@ -411,7 +411,7 @@ async def test_a_body_that_is_not_utf8_gets_400(phone: Phone, bot: FakeBot) -> N
     assert bot.messages == []
 
 
-# --- MessageSid: required, and a replay is refused ------------------------------------------
+# --- MessageSid: required, and a repeat is answered once ---------------------------------
 
 
 async def test_a_form_without_message_sid_gets_400(phone: Phone, bot: FakeBot) -> None:
@@ -429,34 +429,50 @@ async def test_a_malformed_message_sid_gets_400(phone: Phone, bot: FakeBot, sid:
     assert bot.messages == []
 
 
-async def test_a_replayed_message_sid_gets_409_and_changes_nothing(
+async def test_a_repeated_message_sid_gets_the_first_reply_and_changes_nothing(
     phone: Phone, bot: FakeBot, state_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     question = webhook_form("what is immunotherapy")
-    assert (await phone.post(question))[0] == 200
-    assert len(bot.messages) == 1
-    status, text = await phone.post(question)
-    assert status == 409 and "MessageSid" in text
-    assert len(bot.messages) == 1  # Rasa never saw the replay
+    first = await phone.post(question)
+    assert first[0] == 200 and "Hello from the bot." in first[1]
+    bot.replies = [{"text": "A different answer."}]
+    assert await phone.post(question) == first  # the same TwiML, byte for byte
+    assert len(bot.messages) == 1  # Rasa never saw the repeat
 
     stop, start = webhook_form("STOP"), webhook_form("START")
-    assert (await phone.post(stop))[0] == 200
+    stopped = await phone.post(stop)
+    assert stopped[0] == 200
     assert (await phone.post(start))[0] == 200
-    assert (await phone.post(stop))[0] == 409  # replaying an old STOP does not opt out
-    assert SmsState(state_url).is_opted_out(patient_id()) is False
-
-    replay_sid = dict(stop)["MessageSid"]
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert any(replay_sid in w for w in warnings)
+    assert await phone.post(stop) == stopped  # the STOP's own reply again...
+    assert SmsState(state_url).is_opted_out(patient_id()) is False  # ...and no opt-out
     digits = PATIENT.lstrip("+")
     assert digits[1:] not in caplog.text and "what is immunotherapy" not in caplog.text
 
 
-async def test_the_same_sid_is_refused_even_from_another_number(phone: Phone, bot: FakeBot) -> None:
+async def test_the_message_sid_is_the_turns_message_id(phone: Phone, bot: FakeBot) -> None:
     sid = new_sid()
     assert (await phone.text("hello", sid=sid))[0] == 200
-    assert (await phone.text("hello", sender="+13105550199", sid=sid))[0] == 409
+    assert bot.messages[0].message_id == sid
+
+
+async def test_a_repeat_while_the_first_is_answered_waits_for_its_reply(
+    phone: Phone, bot: FakeBot
+) -> None:
+    bot.delay_s = 0.5
+    question = webhook_form("what is immunotherapy")
+    first, second = await asyncio.gather(phone.post(question), phone.post(question))
+    assert first == second and first[0] == 200 and "Hello from the bot." in first[1]
+    assert len(bot.messages) == 1
+
+
+async def test_the_same_sid_from_another_number_never_reaches_the_bot(
+    phone: Phone, bot: FakeBot
+) -> None:
+    sid = new_sid()
+    first = await phone.text("hello", sid=sid)
+    assert first[0] == 200
+    assert await phone.text("hello", sender="+13105550199", sid=sid) == first
     assert len(bot.messages) == 1
 
 
@@ -464,6 +480,7 @@ async def test_unsigned_requests_do_not_use_up_a_sid(phone: Phone, bot: FakeBot)
     sid = new_sid()
     assert (await phone.text("hello", sid=sid, signed=False))[0] == 403
     assert (await phone.text("hello", sid=sid))[0] == 200
+    assert len(bot.messages) == 1
 
 
 # --- Menu numbers: only decimal digits, never a 500 -------------------------------------------
@@ -527,10 +544,6 @@ class ThreadRecordingState(SmsState):
         super().__init__(url)
         self.threads: Set[int] = set()
 
-    def record_message(self, message_sid: str) -> bool:
-        self.threads.add(threading.get_ident())
-        return super().record_message(message_sid)
-
     def is_opted_out(self, conversation_id: str) -> bool:
         self.threads.add(threading.get_ident())
         return super().is_opted_out(conversation_id)
@@ -589,9 +602,12 @@ async def test_the_make_sms_helper_form_is_accepted_and_can_replay(
     async with aiohttp.ClientSession() as session:
         async with session.post(phone.url, data=data, headers=headers) as reply:
             assert reply.status == 200
-        for expected in (200, 409):
+        answers = []
+        for _ in range(2):
             async with session.post(phone.url, data=replay, headers=replay_headers) as reply:
-                assert reply.status == expected
+                assert reply.status == 200
+                answers.append(await reply.text())
+    assert answers[0] == answers[1]
     assert len(bot.messages) == 2
 
 

@@ -203,8 +203,6 @@ def test_two_replicas_see_each_others_writes(url: str) -> None:
         writer.set_menu(ALICE, ["/one"])
         assert reader.is_opted_out(ALICE) is True
         assert reader.menu(ALICE) == ["/one"]
-        assert writer.record_message("SM1") is True
-        assert reader.record_message("SM1") is False
     finally:
         writer.close()
         reader.close()
@@ -249,50 +247,6 @@ def test_concurrent_opt_out_writes_never_conflict(url: str) -> None:
             replica.close()
 
 
-# --- Handled MessageSids --------------------------------------------------------------------
-
-
-def test_a_message_sid_is_new_once(state: SmsState) -> None:
-    assert state.record_message("SM" + "0" * 32) is True
-    assert state.record_message("SM" + "0" * 32) is False
-    assert state.record_message("SM" + "1" * 32) is True
-
-
-def test_of_concurrent_deliveries_of_one_sid_exactly_one_is_new(url: str) -> None:
-    replicas = [SmsState(url) for _ in range(4)]
-    try:
-        results = run_together(16, lambda i: replicas[i % 4].record_message("SMsame"))
-    finally:
-        for replica in replicas:
-            replica.close()
-    assert results.count(True) == 1
-
-
-def test_old_message_sids_are_forgotten_cheaply(url: str) -> None:
-    clock = Clock(1_000.0)
-    state = SmsState(url, clock=clock, keep_messages_s=100.0, prune_every_s=10.0)
-    deletes: List[str] = []
-
-    def count_deletes(*args: Any) -> None:
-        if args[2].lstrip().upper().startswith("DELETE FROM SMS_MESSAGES"):
-            deletes.append(args[2])
-
-    sa.event.listen(state.engine, "before_cursor_execute", count_deletes)
-    try:
-        assert state.record_message("SMold") is True  # the first call prunes (nothing yet)
-        clock.now = 1_050.0
-        for number in range(20):
-            assert state.record_message(f"SMmid{number}") is True
-        assert len(deletes) == 2  # once at 1000, once at 1050: not once per message
-        clock.now = 1_120.0  # SMold is now older than 100 s, the others are not
-        assert state.record_message("SMnew") is True
-        assert state.record_message("SMold") is True  # forgotten, so new again
-        assert state.record_message("SMmid0") is False
-        assert len(deletes) == 3
-    finally:
-        state.close()
-
-
 # --- PostgreSQL: the schema owner creates the tables ----------------------------------------
 
 
@@ -305,7 +259,6 @@ def test_the_rasa_role_works_without_create_and_never_tries_it(
         state.set_opted_out(ALICE, True)
         state.set_menu(ALICE, ["/one"])
         state.set_menu(ALICE, [])
-        assert state.record_message("SMrole") is True
         with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
             metadata.create_all(
                 state.engine, tables=[sa.Table("x", sa.MetaData(), sa.Column("a", sa.Integer))]

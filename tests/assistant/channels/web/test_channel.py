@@ -18,9 +18,9 @@ from multidict import CIMultiDictProxy
 from rasa.core.channels.channel import UserMessage
 from sanic import Sanic
 
+from assistant.channels.replies_store import AnsweredRequests, MemoryBackend
 from assistant.channels.web.channel import WebChatInput
 from assistant.channels.web.rate_limits import WebRateLimits
-from assistant.channels.web.replies_store import ClientMessages, MemoryBackend
 from assistant.dialogue_names import (
     ENTRY_CONVERSATION_TECHNICAL_ERROR,
     META_LANGUAGE,
@@ -136,7 +136,7 @@ async def serve(knowledge_copy: Path, bot: Bot, clock: Clock) -> AsyncIterator[C
     servers: List[Any] = []
 
     async def start(
-        env: Optional[Dict[str, str]] = None, client_messages: Optional[ClientMessages] = None
+        env: Optional[Dict[str, str]] = None, client_messages: Optional[AnsweredRequests] = None
     ) -> Tuple[str, WebChatInput]:
         settings = {"WEB_SESSION_SECRET": SECRET, **(env or {})}
         channel = WebChatInput.from_settings({"knowledge_dir": str(knowledge_copy)}, settings)
@@ -200,7 +200,7 @@ async def test_after_a_failed_turn_a_retry_asks_the_bot_again(serve: Serve, bot:
 
 
 async def test_a_slow_turn_answers_the_retry_once_it_has_finished(serve: Serve, bot: Bot) -> None:
-    store = ClientMessages(MemoryBackend(), keep_s=3600)
+    store = AnsweredRequests(MemoryBackend(), keep_s=3600)
     base, _ = await serve({"WEB_REPLY_TIMEOUT_S": "0.2"}, client_messages=store)
     visitor = Visitor(base)
     await visitor.start()
@@ -227,7 +227,8 @@ class _DownBackend(MemoryBackend):
 async def test_without_the_database_the_message_is_answered_without_the_retry_check(
     serve: Serve, bot: Bot, caplog: pytest.LogCaptureFixture
 ) -> None:
-    base, _ = await serve(client_messages=ClientMessages(_DownBackend(), keep_s=3600))
+    down = AnsweredRequests(_DownBackend("web_client_messages"), keep_s=3600)
+    base, _ = await serve(client_messages=down)
     visitor = Visitor(base)
     await visitor.start()
     assert texts(await visitor.say("hello", "c1")) == ["echo: hello"]
@@ -397,7 +398,7 @@ async def test_the_own_origin_follows_the_scheme_a_trusted_proxy_reports(serve: 
 
 async def test_end_clears_the_cookie_and_the_client_ids(serve: Serve, bot: Bot) -> None:
     backend = MemoryBackend()
-    base, _ = await serve(client_messages=ClientMessages(backend, keep_s=3600))
+    base, _ = await serve(client_messages=AnsweredRequests(backend, keep_s=3600))
     visitor = Visitor(base)
     await visitor.start()
     await visitor.say("hello", "c1")

@@ -1,4 +1,4 @@
-"""The production PostgreSQL (roles included) for the web tests, started once if asked."""
+"""The production PostgreSQL (roles included) for the channel tests, started once if asked."""
 
 from __future__ import annotations
 
