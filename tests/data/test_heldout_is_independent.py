@@ -6,9 +6,11 @@ before comparing, so "qué es" and "que es" are the same text."""
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from pathlib import Path
+from typing import Sequence
 
 import pytest
 
@@ -30,26 +32,43 @@ def _normalize(text: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9 ]", "", folded)).strip()
 
 
-def _training() -> list[str]:
-    return [
+@functools.cache
+def _training() -> tuple[str, ...]:
+    return tuple(
         _normalize(t)
         for path in sorted((ROOT / "data" / "nlu").rglob("*.yml"))
         for t, _ in read_examples(path)
-    ]
+    )
 
 
-def _close_pairs(training: list[str], heldout: list[str]) -> list[tuple[str, str]]:
+def _close_pairs(training: Sequence[str], heldout: Sequence[str]) -> list[tuple[str, str]]:
+    """The pairs whose ``difflib`` ratio reaches the limit. The same three checks as
+    ``real_quick_ratio``, ``quick_ratio``, ``ratio``, cheapest first; the held-out text is the
+    matcher's second sequence, whose index difflib builds once per text, not once per pair."""
     close = []
-    for text in training:
-        for held in heldout:
-            matcher = difflib.SequenceMatcher(None, text, held)
-            if (
-                matcher.real_quick_ratio() >= SIMILARITY_LIMIT
-                and matcher.quick_ratio() >= SIMILARITY_LIMIT
-                and matcher.ratio() >= SIMILARITY_LIMIT
-            ):
+    matcher = difflib.SequenceMatcher(None)
+    for held in heldout:
+        matcher.set_seq2(held)
+        for text in training:
+            total = len(text) + len(held)
+            if total and 2.0 * min(len(text), len(held)) / total < SIMILARITY_LIMIT:
+                continue  # real_quick_ratio, from the lengths alone
+            matcher.set_seq1(text)
+            if matcher.quick_ratio() >= SIMILARITY_LIMIT and matcher.ratio() >= SIMILARITY_LIMIT:
                 close.append((text, held))
     return close
+
+
+def test_close_pairs_finds_near_copies_and_only_them() -> None:
+    """The check itself can fail: a one-letter edit is a near copy, a different sentence is
+    not (the same verdicts as difflib's own ratio)."""
+    training = ["what are the side effects of immunotherapy", "where do i park"]
+    heldout = ["what are the side efects of immunotherapy", "is there wifi in the center"]
+    assert _close_pairs(training, heldout) == [(training[0], heldout[0])]
+    for text in training:
+        for held in heldout:
+            found = (text, held) in _close_pairs([text], [held])
+            assert found == (difflib.SequenceMatcher(None, text, held).ratio() >= 0.9)
 
 
 @pytest.mark.parametrize(("path", "least"), [(HELDOUT_EN, 5 * 29), (HELDOUT_ES, 8 * 34)])
