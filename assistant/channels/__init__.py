@@ -8,4 +8,7 @@
 - ``rest.py``: the token-protected REST channel for integrations and ``make shell``.
 - ``output.py``: the output channel every channel collects replies with (safety flags kept);
   ``settings.py``: credentials and secrets, checked the same way for all of them.
+- ``replies_store.py``, ``replica_liveness.py``, ``tracker_replies.py``: each patient message
+  (web client id, SMS MessageSid) answered once, across replicas, even when one dies
+  mid-request.
 """
