@@ -28,18 +28,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from assistant.stores.advisory_locks import KEY_BITS, Namespace, is_held, try_lock
+from assistant.stores.advisory_locks import CONNECT_ARGS, KEY_BITS, Namespace, is_held, try_lock
 
 logger = logging.getLogger(__name__)
 
 WATCH_EVERY_S = 2.0
-CONNECT_ARGS = {
-    "connect_timeout": 3,
-    "keepalives": 1,
-    "keepalives_idle": 5,
-    "keepalives_interval": 2,
-    "keepalives_count": 3,
-}
 
 
 class Liveness(Protocol):
@@ -83,7 +76,7 @@ class PostgresLiveness:
             poolclass=sa.pool.NullPool,
             isolation_level="AUTOCOMMIT",
             hide_parameters=True,
-            connect_args=CONNECT_ARGS,
+            connect_args=dict(CONNECT_ARGS),
         )
         self.me = 0
         self._connection: Optional[Connection] = None

@@ -22,6 +22,17 @@ import sqlalchemy as sa
 
 KEY_BITS = 31  # both keys are int4 and read back from pg_locks as non-negative oids
 
+# For the connections that hold these locks (psycopg2's connect arguments). A peer that
+# vanishes without closing its socket: first probe after 5 s idle, then every 2 s, given up
+# after 3 unanswered probes (5 + 3 * 2 = 11 s), and the lock is released.
+CONNECT_ARGS = {
+    "connect_timeout": 3,
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+}
+
 
 class Namespace(IntEnum):
     CONVERSATION = 0x41535401  # one Rasa conversation, while a replica handles a message

@@ -55,7 +55,14 @@ from rasa.utils.endpoints import EndpointConfig
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from assistant.stores.advisory_locks import Namespace, is_held, key_of, try_lock, unlock
+from assistant.stores.advisory_locks import (
+    CONNECT_ARGS,
+    Namespace,
+    is_held,
+    key_of,
+    try_lock,
+    unlock,
+)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -64,15 +71,6 @@ NAMESPACE = Namespace.CONVERSATION
 FIRST_PAUSE_S = 0.01
 MAX_PAUSE_S = 0.1
 WAIT_TIMEOUT_S = 60.0
-CONNECT_TIMEOUT_S = 3
-# A peer that vanishes without closing its socket: first probe after 5 s idle, then every
-# 2 s, given up after 3 unanswered probes (5 + 3 * 2 = 11 s).
-KEEPALIVES = {
-    "keepalives": 1,
-    "keepalives_idle": 5,
-    "keepalives_interval": 2,
-    "keepalives_count": 3,
-}
 POOL_SIZE = 8  # kept open: the turns usually in flight on one replica
 MAX_OVERFLOW = 32  # opened on demand beyond that; more turns wait in the event loop
 POOL_TIMEOUT_S = 10  # only ``ping`` can wait for a pooled connection (``lock`` is gated)
@@ -150,7 +148,7 @@ class PostgresLockStore(LockStore):
             pool_size=int(options.pool_size),
             max_overflow=int(options.max_overflow),
             pool_timeout=POOL_TIMEOUT_S,
-            connect_args={"connect_timeout": CONNECT_TIMEOUT_S, **KEEPALIVES},
+            connect_args=dict(CONNECT_ARGS),
         )
         self.wait_timeout_s = float(options.wait_timeout_s)
         self._capacity = int(options.pool_size) + int(options.max_overflow)
