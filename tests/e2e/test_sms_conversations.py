@@ -58,10 +58,19 @@ def test_no_raw_phone_number_in_the_tracker(sms_assistant: RunningAssistant) -> 
             assert digits not in sender_id and digits not in data
 
 
-def test_a_replayed_message_is_refused(sms_assistant: RunningAssistant) -> None:
+def test_a_repeated_message_gets_the_same_reply_and_is_one_turn(
+    sms_assistant: RunningAssistant,
+) -> None:
     sender = "+13105550181"
-    assert post(sms_assistant, "what is immunotherapy", sender, sid="SM" + "e2e" * 10)[0] == 200
-    assert post(sms_assistant, "what is immunotherapy", sender, sid="SM" + "e2e" * 10)[0] == 409
+    first = post(sms_assistant, "what is immunotherapy", sender, sid="SM" + "e2e" * 10)
+    again = post(sms_assistant, "what is immunotherapy", sender, sid="SM" + "e2e" * 10)
+    assert first[0] == 200 and first[1] and again == first
+    who = conversation_id(sender, SECRET.encode())
+    with sqlite3.connect(sms_assistant.tracker_db) as db:
+        users = db.execute(
+            "SELECT COUNT(*) FROM events WHERE sender_id = ? AND type_name = 'user'", (who,)
+        ).fetchone()[0]
+    assert users == 1
 
 
 def test_a_message_without_text_is_answered(sms_assistant: RunningAssistant) -> None:
