@@ -31,7 +31,7 @@ from assistant.dialogue_names import (
     URGENT_SYMPTOM,
 )
 from assistant.knowledge import KnowledgeBase
-from tests.assistant.channels.fake_rasa import BUTTONS, FakeAgent, Said, ScriptedBot, new_agent
+from tests.assistant.channels.fake_rasa import BUTTONS, FakeAgent, Said, ScriptedBot
 from tests.assistant.channels.sms.test_channel import Phone, make_channel, patient_id
 from tests.support.sanic_server import serving
 
@@ -70,11 +70,6 @@ SCRIPT: Dict[str, List[Said]] = {
         )
     ],
 }
-
-
-@pytest.fixture
-def agent() -> FakeAgent:
-    return new_agent()
 
 
 @pytest.fixture

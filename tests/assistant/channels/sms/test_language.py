@@ -34,7 +34,7 @@ from assistant.dialogue_names import (
     LANGUAGE_SLOT,
 )
 from assistant.knowledge import EN, ES, SMS, KnowledgeBase, load_knowledge
-from tests.assistant.channels.fake_rasa import BUTTONS, FakeAgent, Said, ScriptedBot, new_agent
+from tests.assistant.channels.fake_rasa import BUTTONS, FakeAgent, Said, ScriptedBot
 from tests.assistant.channels.sms.test_channel import Phone, make_channel, patient_id
 from tests.support.sanic_server import serving
 
@@ -72,11 +72,6 @@ class SlowBot(ScriptedBot):
         if message.text == SLOW_Q:
             await asyncio.sleep(3)
         await super().__call__(message)
-
-
-@pytest.fixture
-def agent() -> FakeAgent:
-    return new_agent()
 
 
 @pytest.fixture

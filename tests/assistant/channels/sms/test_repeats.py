@@ -14,7 +14,7 @@ from sanic import Sanic
 from assistant.channels.sms.channel import SmsInput
 from assistant.channels.sms.state import sqlite_url
 from assistant.stores.replica_tables import sms_messages
-from tests.assistant.channels.fake_rasa import FakeAgent, Said, ScriptedBot, new_agent
+from tests.assistant.channels.fake_rasa import FakeAgent, Said, ScriptedBot
 from tests.assistant.channels.sms.test_channel import Phone, make_channel, new_sid, webhook_form
 from tests.support.sanic_server import serving
 
@@ -23,11 +23,6 @@ HOURS_Q = "when does the infusion center open"
 HOURS_A = "The infusion center is open 7 am to 7 pm."
 SCRIPT: Dict[str, List[Said]] = {HOURS_Q: [(HOURS_A, {"kb_entry": "center.hours"})]}
 DEAD_OWNER = 7  # no live process has this id
-
-
-@pytest.fixture
-def agent() -> FakeAgent:
-    return new_agent()
 
 
 @pytest.fixture
