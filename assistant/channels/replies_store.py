@@ -313,6 +313,9 @@ class AnsweredRequests:
         if now >= self._next_prune_at:
             self._next_prune_at = now + self.prune_every_s
             await self._quietly("prune", self.backend.prune, now - self.keep_s)
+        return await self._claim_at(key, now)
+
+    async def _claim_at(self, key: Key, now: float) -> Claim:
         return await self._call("claim", self.backend.claim, key, now, now - self.stale_after_s)
 
     async def wait(self, *key: str, timeout_s: float) -> Claim:
@@ -328,10 +331,7 @@ class AnsweredRequests:
                 return Claim(ClaimState.BUSY)
             await asyncio.sleep(min(pause, left))
             pause = min(pause * 2, POLL_MAX_S)
-            now = self._clock()
-            claim = await self._call(
-                "claim", self.backend.claim, key, now, now - self.stale_after_s
-            )
+            claim = await self._claim_at(key, self._clock())
             if claim.state is not ClaimState.BUSY:
                 return claim
 

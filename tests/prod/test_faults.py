@@ -248,7 +248,7 @@ class Load:
         timeout = aiohttp.ClientTimeout(total=30)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
             for turn in range(TURNS):
-                text = f"what are the side effects {tag} {turn}"
+                text = f"my dad\u2019s on immunotherapy, wat r the side efects {tag} {turn}"
                 post = {
                     "url": f"{patient.base}/message",
                     "data": message_body(text),
@@ -261,7 +261,7 @@ class Load:
         timeout = aiohttp.ClientTimeout(total=30)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             for turn in range(TURNS):
-                text = f"when is the infusion center open {tag} {turn}"
+                text = f"wen is the infusion center open tmrw {tag} {turn}"
                 data, headers = phone.form(text)
                 post = {"url": phone.url, "data": data, "headers": headers}
                 await self._send(session, Sent(phone.sender_id, text, time.monotonic()), post, True)
@@ -380,7 +380,7 @@ def test_a_web_message_delivered_to_two_replicas_at_once_and_later_is_one_turn(
     prod: RunningProfile,
 ) -> None:
     patient = open_chat(prod)
-    text = "what are the side effects of immunotherapy"
+    text = "what\u2019re the side effects of immunotherapy? asking for my husband"
     body = message_body(text)  # one client id
     headers = {**patient.headers(), "X-Forwarded-For": patient.address}
     posts = _to_each_replica(prod, "/webhooks/web/message", body, headers)
@@ -397,7 +397,7 @@ def test_an_sms_delivered_to_two_replicas_at_once_and_later_is_one_turn(
     prod: RunningProfile,
 ) -> None:
     phone = new_texter(prod)
-    text = "when is the infusion center open"
+    text = "hi wat time does the infusion center open 2moro"
     data, headers = phone.form(text)  # one MessageSid
     posts = _to_each_replica(prod, "/webhooks/sms/webhook", data, headers)
     together = asyncio.run(_deliver_at_once(posts))

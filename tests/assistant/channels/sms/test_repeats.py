@@ -19,7 +19,7 @@ from tests.assistant.channels.sms.test_channel import Phone, make_channel, new_s
 from tests.support.sanic_server import serving
 
 _ids = itertools.count()
-HOURS_Q = "when does the infusion center open"
+HOURS_Q = "wen does the infusion place open tmrw?? it\u2019s 4 my mom"
 HOURS_A = "The infusion center is open 7 am to 7 pm."
 SCRIPT: Dict[str, List[Said]] = {HOURS_Q: [(HOURS_A, {"kb_entry": "center.hours"})]}
 DEAD_OWNER = 7  # no live process has this id
